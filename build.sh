@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# One-command setup on Debian 12: installs missing packages, configures, builds.
+#   ./build.sh demo   explain and run every layer of the shipped example model
+#   ./build.sh test   build and run every test, then again under ASan + UBSan
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PACKAGES=(build-essential cmake ninja-build libfmt-dev libgtest-dev libbenchmark-dev)
+
+install_missing_packages() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return
+  echo "build.sh: installing ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# build DIR [cmake options...]
+build() {
+  local dir=$1
+  shift
+  cmake -S . -B "$dir" -G Ninja "$@" >/dev/null
+  cmake --build "$dir" -j2
+}
+
+install_missing_packages
+case "${1:-}" in
+  demo)
+    build build -DCMAKE_BUILD_TYPE=Release
+    build/runtime/convjit model models/seed_examples.txt
+    ;;
+  test)
+    build build -DCMAKE_BUILD_TYPE=Release -DCONVJIT_WERROR=ON
+    ctest --test-dir build -j2 --output-on-failure
+    build build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONVJIT_SANITIZE=address,undefined
+    ctest --test-dir build-sanitize -j2 --output-on-failure
+    ;;
+  *)
+    echo "usage: ./build.sh demo | test" >&2
+    exit 2
+    ;;
+esac

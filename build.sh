@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-PACKAGES=(build-essential cmake ninja-build libfmt-dev libgtest-dev libbenchmark-dev)
+PACKAGES=(build-essential cmake ninja-build libfmt-dev libgtest-dev libbenchmark-dev
+  libdnnl-dev libopenblas-dev libtorch-dev gnuplot-nox)
 
 install_missing_packages() {
   local missing=()
@@ -38,7 +39,9 @@ case "${1:-}" in
   test)
     build build -DCMAKE_BUILD_TYPE=Release -DCONVJIT_WERROR=ON
     ctest --test-dir build -j2 --output-on-failure
-    build build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONVJIT_SANITIZE=address,undefined
+    # The baselines (libtorch, oneDNN) are not built with the sanitizers.
+    build build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONVJIT_SANITIZE=address,undefined \
+      -DCONVJIT_BUILD_BENCH=OFF
     ctest --test-dir build-sanitize -j2 --output-on-failure
     ;;
   *)

@@ -10,6 +10,9 @@
 #include <map>
 #include <random>
 
+#ifdef CONVJIT_WITH_BENCH
+#  include "bench/suite.h"
+#endif
 #include "generator/model.h"
 #include "runtime/conv1d.h"
 #include "runtime/explain.h"
@@ -24,6 +27,8 @@ constexpr std::string_view kUsage = R"usage(usage:
   convjit run "<spec>" --input-shape N,C,L --input x.bin --weight w.bin [--bias b.bin]
               --output y.bin [--backend reference|xbyak|llvm|aot]
   convjit model FILE [--backend NAME]
+  convjit bench "<spec>" --input N,C,L [--threads T] [--csv] [--impl a,b] [--budget s]
+  convjit bench --suite FILE [--threads T] [--csv] [--plot out.png]
 <spec> is the PyTorch spelling, e.g. "Conv1d(40, 10, 3, stride=2, padding=3)" or
 print(model)'s "Conv1d(80, 384, kernel_size=(3,), stride=(2,), padding=(1,))".
 Tensors are raw little-endian float32, row-major.
@@ -179,6 +184,13 @@ int main(int argc, char** argv) {
     if (command == "explain") return run_explain(argc, argv);
     if (command == "run") return run_run(argc, argv);
     if (command == "model") return run_model(argc, argv);
+    if (command == "bench") {
+#ifdef CONVJIT_WITH_BENCH
+      return bench::bench_command(argc - 2, argv + 2);
+#else
+      throw error(errc::backend_unavailable, "this convjit was built without the benchmarks (CONVJIT_BUILD_BENCH=OFF)");
+#endif
+    }
     if (command == "help" || command == "--help" || command == "-h") {
       fmt::print("{}", kUsage);
       return 0;

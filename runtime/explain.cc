@@ -75,9 +75,10 @@ std::string explain(const conv1d_spec& s, std::span<const std::int64_t> input_di
     text += fmt::format("every filter reads all {} over {}.\n", plural(s.in_channels, "input channel", "input channels"),
                         plural(s.kernel_size, "position", "positions"));
   } else {
-    text += fmt::format("the {} input channels form {} of {}, and each group's {} read only that group's {}{}.\n",
+    text += fmt::format("the {} input channels form {} of {}, and each group's {} {} only that group's {}{}.\n",
                         s.in_channels, plural(s.groups, "group", "groups"), cin_g,
-                        plural(cout_g, "filter", "filters"), plural(cin_g, "channel", "channels"),
+                        plural(cout_g, "filter", "filters"), cout_g == 1 ? "reads" : "read",
+                        plural(cin_g, "channel", "channels"),
                         s.groups == s.in_channels ? " (a depthwise convolution)" : "");
   }
   const std::string start = (s.stride == 1 ? std::string("t") : fmt::format("{}t", s.stride)) +

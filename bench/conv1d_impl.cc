@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: MIT
+// Problems, the convjit backends as benchmarked implementations, the registry.
+#include "bench/conv1d_impl.h"
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+
+#include "runtime/conv1d.h"
+
+namespace convjit::bench {
+
+problem problem::make(std::string name, const conv1d_spec& spec, std::vector<std::int64_t> input_dims) {
+  check_layer(spec);
+  problem p;
+  p.name = std::move(name);
+  p.spec = spec;
+  p.in = check_input(spec, input_dims);
+  p.out = output_shape(spec, p.in);
+  p.input_dims = std::move(input_dims);
+  std::mt19937 rng(1234);
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+  auto fill = [&](std::vector<float>& v, std::int64_t n) {
+    v.resize(static_cast<std::size_t>(n));
+    for (float& f : v) f = uniform(rng);
+  };
+  fill(p.src, p.in.count());
+  fill(p.wei, spec.weight_count());
+  fill(p.bias, spec.bias_count());
+  return p;
+}
+
+double problem::flops() const {
+  return 2.0 * double(out.count()) * double(spec.in_channels_per_group()) * double(spec.kernel_size);
+}
+
+double problem::bytes() const {
+  return double(sizeof(float)) * double(in.count() + spec.weight_count() + spec.bias_count() + out.count());
+}
+
+void pad_input(const problem& p, std::vector<float>* padded) {
+  const std::int64_t pl = p.spec.pad_left(), length = pl + p.in.l + p.spec.pad_right();
+  padded->resize(static_cast<std::size_t>(p.in.n * p.in.c * length));
+  float* dst = padded->data();
+  for (std::int64_t row = 0; row < p.in.n * p.in.c; ++row) {
+    const float* x = p.src.data() + row * p.in.l;
+    for (std::int64_t i = 0; i < length; ++i) {
+      const std::int64_t from = source_position(p.spec.mode, i - pl, p.in.l);
+      *dst++ = from < 0 ? 0.0f : x[from];
+    }
+  }
+}
+
+double median_ms(const std::function<void()>& fn, double budget_seconds) {
+  using clock = std::chrono::steady_clock;
+  auto seconds_of = [&](int calls) {
+    const auto start = clock::now();
+    for (int i = 0; i < calls; ++i) fn();
+    return std::chrono::duration<double>(clock::now() - start).count();
+  };
+  const double first = seconds_of(1);  // also the warm-up
+  if (first >= budget_seconds) return first * 1e3;
+  // Batches of >= 5 ms each, at least 5 of them, so the median is stable.
+  const int calls = std::max(1, int(0.005 / std::max(first, 1e-9)));
+  const int batches = std::clamp(int(budget_seconds / (first * calls)), 5, 200);
+  std::vector<double> per_call;
+  for (int b = 0; b < batches; ++b) per_call.push_back(seconds_of(calls) / calls);
+  std::nth_element(per_call.begin(), per_call.begin() + batches / 2, per_call.end());
+  return per_call[static_cast<std::size_t>(batches / 2)] * 1e3;
+}
+
+namespace {
+
+// A convjit backend through the public API, as a user calls it.
+class convjit_impl final : public conv1d_impl {
+ public:
+  explicit convjit_impl(backend b) : backend_(b) {}
+  std::string name() const override { return std::string(backend_name(backend_)); }
+  void prepare(const problem& p, int threads) override {
+    (void)threads;  // the reference is single-threaded
+    problem_ = &p;
+    conv1d_options options;
+    options.force_backend = backend_;
+    layer_ = std::make_unique<conv1d>(conv1d::create(p.spec, p.wei, p.bias, options));
+    dst_.assign(static_cast<std::size_t>(p.out.count()), 0.0f);
+  }
+  void run() override { layer_->forward(problem_->src, problem_->input_dims, dst_); }
+  std::vector<float> result() override { return dst_; }
+  std::string info() const override { return backend_ == backend::reference ? "naive direct loop, 1 thread" : ""; }
+
+ private:
+  backend backend_;
+  const problem* problem_ = nullptr;
+  std::unique_ptr<conv1d> layer_;
+  std::vector<float> dst_;
+};
+
+class unavailable_impl final : public conv1d_impl {
+ public:
+  unavailable_impl(std::string name, std::string why) : name_(std::move(name)), why_(std::move(why)) {}
+  std::string name() const override { return name_; }
+  void prepare(const problem&, int) override { throw impl_skipped(why_); }
+  void run() override {}
+  std::vector<float> result() override { return {}; }
+
+ private:
+  std::string name_, why_;
+};
+
+}  // namespace
+
+std::unique_ptr<conv1d_impl> make_unavailable(std::string name, std::string why) {
+  return std::make_unique<unavailable_impl>(std::move(name), std::move(why));
+}
+
+#ifndef CONVJIT_HAVE_OPENBLAS
+std::unique_ptr<conv1d_impl> make_im2col_gemm() {
+  return make_unavailable("im2col+gemm", "built without OpenBLAS (apt-get install libopenblas-dev)");
+}
+#endif
+#ifndef CONVJIT_HAVE_ONEDNN
+std::unique_ptr<conv1d_impl> make_onednn() {
+  return make_unavailable("onednn", "built without oneDNN (apt-get install libdnnl-dev)");
+}
+std::unique_ptr<conv1d_impl> make_onednn_ncw() {
+  return make_unavailable("onednn-ncw", "built without oneDNN (apt-get install libdnnl-dev)");
+}
+#endif
+#ifndef CONVJIT_HAVE_TORCH
+std::unique_ptr<conv1d_impl> make_torch() {
+  return make_unavailable("torch", "built without libtorch (apt-get install libtorch-dev)");
+}
+#endif
+
+std::vector<std::unique_ptr<conv1d_impl>> make_all_impls() {
+  std::vector<std::unique_ptr<conv1d_impl>> impls;
+  for (backend b : available_backends()) impls.push_back(std::make_unique<convjit_impl>(b));
+  impls.push_back(make_im2col_gemm());
+  impls.push_back(make_onednn());
+  impls.push_back(make_onednn_ncw());
+  impls.push_back(make_torch());
+  return impls;
+}
+
+}  // namespace convjit::bench

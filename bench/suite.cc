@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: MIT
+// `convjit bench`: measuring, checking and reporting.
+#include "bench/suite.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "bench/peak.h"
+#include "generator/error.h"
+#include "generator/model.h"
+#include "runtime/reference.h"
+
+namespace convjit::bench {
+namespace {
+
+// float32 accumulation error grows with the fan-in; a wrong kernel is off by O(1).
+double tolerance(const problem& p) {
+  return 1e-5 + 1e-6 * double(p.spec.in_channels_per_group() * p.spec.kernel_size);
+}
+
+bench_row* find_row(std::vector<bench_row>& rows, std::string_view impl) {
+  for (auto& r : rows)
+    if (r.impl == impl && !r.skipped && r.correct) return &r;
+  return nullptr;
+}
+
+}  // namespace
+
+std::vector<bench_row> bench_problem(const problem& p, const bench_options& options) {
+  std::vector<float> expected(static_cast<std::size_t>(p.out.count()));
+  reference_conv1d(p.spec, p.in, p.src.data(), p.wei.data(), p.spec.bias ? p.bias.data() : nullptr, expected.data());
+  const machine_peak& peak = measured_peak();
+  const double roof_ms =
+      std::max(p.flops() / (peak.gflops(options.threads) * 1e9), p.bytes() / (peak.gbs(options.threads, p.bytes()) * 1e9)) * 1e3;
+  const bool memory_bound = p.bytes() / peak.gbs(options.threads, p.bytes()) > p.flops() / peak.gflops(options.threads);
+
+  std::vector<bench_row> rows;
+  for (auto& impl : make_all_impls()) {
+    if (!options.impls.empty() &&
+        std::find(options.impls.begin(), options.impls.end(), impl->name()) == options.impls.end())
+      continue;
+    bench_row row;
+    row.shape = p.name;
+    row.impl = impl->name();
+    row.bound = memory_bound ? "memory" : "compute";
+    try {
+      impl->prepare(p, options.threads);
+      impl->run();
+      const std::vector<float> got = impl->result();
+      if (got.size() != expected.size()) throw impl_skipped(fmt::format("returned {} values, expected {}", got.size(), expected.size()));
+      for (std::size_t i = 0; i < got.size(); ++i)
+        row.max_abs_err = std::max(row.max_abs_err, double(std::fabs(got[i] - expected[i])));
+      row.correct = row.max_abs_err <= tolerance(p);
+      row.ms = median_ms([&] { impl->run(); }, options.budget_seconds);
+      row.gflops = p.flops() / row.ms * 1e-6;
+      row.pct_peak = roof_ms / row.ms * 100;
+      row.creation_ms = impl->creation_ms();
+      row.note = impl->info();
+      if (!row.correct) row.note = fmt::format("WRONG: max abs error {:.3g} > {:.3g}; {}", row.max_abs_err, tolerance(p), row.note);
+    } catch (const impl_skipped& e) {
+      row.skipped = true;
+      row.note = e.what();
+    } catch (const std::exception& e) {  // a library refusing the layer at run time
+      row.skipped = true;
+      row.note = fmt::format("failed: {}", std::string_view(e.what()).substr(0, std::string_view(e.what()).find('\n')));
+    }
+    rows.push_back(std::move(row));
+  }
+  const bench_row* torch = find_row(rows, "torch");
+  const bench_row* onednn_ncw = find_row(rows, "onednn-ncw");
+  for (auto& r : rows) {
+    if (r.skipped) continue;
+    if (torch) r.x_vs_torch = torch->ms / r.ms;
+    if (onednn_ncw) r.x_vs_onednn_ncw = onednn_ncw->ms / r.ms;
+  }
+  return rows;
+}
+
+void print_csv(const std::vector<bench_row>& rows, bool header, std::FILE* out) {
+  if (header) fmt::print(out, "shape,impl,ms,gflops,pct_peak,x_vs_torch,x_vs_onednn_ncw,max_abs_err\n");
+  for (const auto& r : rows) {
+    if (r.skipped) continue;
+    fmt::print(out, "{},{},{:.6g},{:.6g},{:.4g},{:.4g},{:.4g},{:.3g}\n", r.shape, r.impl, r.ms, r.gflops, r.pct_peak,
+               r.x_vs_torch, r.x_vs_onednn_ncw, r.max_abs_err);
+  }
+}
+
+void print_peak(int threads, std::FILE* out) {
+  const machine_peak& p = measured_peak();
+  fmt::print(out,
+             "peak (measured): FMA AVX-512 {:.1f} GFLOP/s on 1 thread, {:.1f} on {}; AVX2 {:.1f} / {:.1f}; copy "
+             "bandwidth from memory {:.1f} GB/s on 1 thread, {:.1f} on {}.\nThis run: {} thread{}. % of peak is of the "
+             "roofline: the FMA peak, or the copy bandwidth measured at the layer's working-set size (in cache or "
+             "not), whichever bounds the layer.\n",
+             p.avx512_1t, p.avx512_all, p.hardware_threads, p.avx2_1t, p.avx2_all, p.bandwidth_1t, p.bandwidth_all,
+             p.hardware_threads, threads, threads == 1 ? "" : "s");
+}
+
+void print_table(const std::vector<bench_row>& rows, std::FILE* out) {
+  std::string last_shape;
+  for (const auto& r : rows) {
+    if (r.shape != last_shape) {
+      fmt::print(out, "\n{}\n  {:<12} {:>10} {:>9} {:>7} {:>8} {:>10} {:>9} {:>10}  {}\n", r.shape, "impl", "ms",
+                 "GFLOP/s", "%peak", "x torch", "x onednn", "max err", "create ms", "notes");
+      last_shape = r.shape;
+    }
+    if (r.skipped) {
+      fmt::print(out, "  {:<12} skipped: {}\n", r.impl, r.note);
+      continue;
+    }
+    auto ratio = [](double x) { return x > 0 ? fmt::format("{:.2f}", x) : std::string("-"); };
+    fmt::print(out, "  {:<12} {:>10.4f} {:>9.2f} {:>6.1f}% {:>8} {:>10} {:>9.2g} {:>10}  {}{}\n", r.impl, r.ms,
+               r.gflops, r.pct_peak, ratio(r.x_vs_torch), ratio(r.x_vs_onednn_ncw), r.max_abs_err,
+               r.creation_ms >= 0 ? fmt::format("{:.2f}", r.creation_ms) : std::string("-"), r.note,
+               r.bound == "memory" ? " [memory-bound]" : "");
+  }
+}
+
+void print_summary(const std::vector<bench_row>& rows, std::FILE* out) {
+  std::map<std::string, std::pair<double, int>> vs_torch, vs_onednn;
+  std::vector<std::string> order;
+  int wrong = 0, skipped = 0;
+  for (const auto& r : rows) {
+    if (std::find(order.begin(), order.end(), r.impl) == order.end()) order.push_back(r.impl);
+    skipped += r.skipped;
+    wrong += !r.skipped && !r.correct;
+    if (r.skipped || !r.correct) continue;
+    if (r.x_vs_torch > 0) vs_torch[r.impl].first += std::log(r.x_vs_torch), ++vs_torch[r.impl].second;
+    if (r.x_vs_onednn_ncw > 0) vs_onednn[r.impl].first += std::log(r.x_vs_onednn_ncw), ++vs_onednn[r.impl].second;
+  }
+  fmt::print(out, "\ngeomean speed-up over the suite ({} skipped, {} wrong):\n", skipped, wrong);
+  for (const auto& impl : order) {
+    auto geo = [](const std::pair<double, int>& s) { return s.second ? std::exp(s.first / s.second) : 0.0; };
+    fmt::print(out, "  {:<12} x{:.2f} vs torch, x{:.2f} vs onednn-ncw\n", impl, geo(vs_torch[impl]),
+               geo(vs_onednn[impl]));
+  }
+}
+
+void plot(const std::vector<bench_row>& rows, int threads, const std::string& png_path) {
+  std::vector<std::string> shapes, impls;
+  std::map<std::pair<std::string, std::string>, double> gflops;
+  for (const auto& r : rows) {
+    if (std::find(shapes.begin(), shapes.end(), r.shape) == shapes.end()) shapes.push_back(r.shape);
+    if (r.skipped || !r.correct) continue;
+    if (std::find(impls.begin(), impls.end(), r.impl) == impls.end()) impls.push_back(r.impl);
+    gflops[{r.shape, r.impl}] = r.gflops;
+  }
+  const auto dir = std::filesystem::temp_directory_path();
+  const auto data = dir / fmt::format("convjit_plot_{}.dat", getpid());
+  const auto script = dir / fmt::format("convjit_plot_{}.gp", getpid());
+  {
+    std::ofstream d(data);
+    d << "shape";
+    for (const auto& i : impls) d << " \"" << i << "\"";
+    d << "\n";
+    for (const auto& s : shapes) {
+      d << "\"" << s << "\"";
+      for (const auto& i : impls) {
+        auto it = gflops.find({s, i});
+        d << " " << (it == gflops.end() ? std::string("NaN") : fmt::format("{:.4g}", it->second));
+      }
+      d << "\n";
+    }
+    std::ofstream g(script);
+    g << fmt::format(
+        "set terminal pngcairo size {},720 font 'sans,10'\n"
+        "set output '{}'\n"
+        "set title 'Conv1d GFLOP/s per layer, {} thread{} (higher is better; log scale)'\n"
+        "set style data histogram\nset style histogram cluster gap 1\nset style fill solid 0.9 border -1\n"
+        "set boxwidth 0.9\nset logscale y\nset yrange [0.1:*]\nset grid ytics\nset ylabel 'GFLOP/s'\n"
+        "set xtics rotate by -35 left noenhanced\nset key top left noenhanced\nset bmargin 9\n"
+        "plot for [i=2:{}] '{}' using i:xtic(1) title columnheader(i)\n",
+        std::max<std::size_t>(900, 70 * shapes.size() * 1 + 300), png_path, threads, threads == 1 ? "" : "s",
+        impls.size() + 1, data.string());
+  }
+  const int status = std::system(fmt::format("gnuplot '{}' 2>&1", script.string()).c_str());
+  std::filesystem::remove(data);
+  std::filesystem::remove(script);
+  if (status != 0)
+    throw error(errc::io_error, "gnuplot failed or is missing (apt-get install gnuplot-nox); no plot written");
+}
+
+int bench_command(int argc, char** argv) {
+  std::string spec_text, input, suite, plot_path;
+  bench_options options;
+  bool csv = false;
+  for (int i = 0; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) throw error(errc::invalid_argument, fmt::format("{} needs a value", arg));
+      return argv[++i];
+    };
+    if (arg == "--input") input = value();
+    else if (arg == "--suite") suite = value();
+    else if (arg == "--plot") plot_path = value();
+    else if (arg == "--csv") csv = true;
+    else if (arg == "--threads") {
+      const std::string t = value();
+      char* end = nullptr;
+      const long n = std::strtol(t.c_str(), &end, 10);
+      if (*end || n < 1 || n > 1024) throw error(errc::invalid_argument, fmt::format("--threads must be 1..1024, got '{}'", t));
+      options.threads = int(n);
+    } else if (arg == "--budget") {
+      options.budget_seconds = std::atof(value().c_str());
+      if (!(options.budget_seconds > 0)) throw error(errc::invalid_argument, "--budget must be a positive number of seconds");
+    } else if (arg == "--impl") {
+      std::string list = value();
+      for (std::size_t start = 0; start <= list.size();) {
+        const std::size_t comma = std::min(list.find(',', start), list.size());
+        options.impls.push_back(list.substr(start, comma - start));
+        start = comma + 1;
+      }
+    } else if (!arg.starts_with("--") && spec_text.empty()) spec_text = arg;
+    else throw error(errc::invalid_argument, fmt::format("unexpected argument '{}'", arg));
+  }
+  if (suite.empty() == spec_text.empty())
+    throw error(errc::invalid_argument, "usage: convjit bench \"<spec>\" --input N,C,L | --suite FILE "
+                                        "[--threads T] [--csv] [--plot out.png] [--impl a,b] [--budget s]");
+  std::vector<problem> problems;
+  if (!suite.empty()) {
+    for (const model_layer& l : load_model(suite)) {
+      if (l.input_dims.empty())
+        throw error(errc::invalid_argument, fmt::format("{}:{}: layer {} has no input shape", suite, l.line, l.name));
+      problems.push_back(problem::make(l.name, l.spec, l.input_dims));
+    }
+  } else {
+    if (input.empty()) throw error(errc::invalid_argument, "--input N,C,L is required with a spec");
+    const conv1d_spec spec = parse_spec(spec_text);
+    problems.push_back(problem::make(to_string(spec) + " " + format_dims(parse_dims(input)), spec, parse_dims(input)));
+  }
+  if (!csv) print_peak(options.threads, stdout);
+  std::vector<bench_row> all;
+  for (std::size_t i = 0; i < problems.size(); ++i) {
+    auto rows = bench_problem(problems[i], options);
+    if (csv) print_csv(rows, i == 0, stdout);
+    else print_table(rows, stdout);
+    std::fflush(stdout);
+    all.insert(all.end(), rows.begin(), rows.end());
+  }
+  if (!csv) print_summary(all, stdout);
+  if (!plot_path.empty()) plot(all, options.threads, plot_path);
+  const bool any_wrong = std::any_of(all.begin(), all.end(), [](const bench_row& r) { return !r.skipped && !r.correct; });
+  return any_wrong ? 1 : 0;
+}
+
+}  // namespace convjit::bench

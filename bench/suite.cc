@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <unistd.h>
 
 #include "bench/peak.h"
 #include "generator/error.h"
@@ -35,11 +36,6 @@ bench_row* find_row(std::vector<bench_row>& rows, std::string_view impl) {
 std::vector<bench_row> bench_problem(const problem& p, const bench_options& options) {
   std::vector<float> expected(static_cast<std::size_t>(p.out.count()));
   reference_conv1d(p.spec, p.in, p.src.data(), p.wei.data(), p.spec.bias ? p.bias.data() : nullptr, expected.data());
-  const machine_peak& peak = measured_peak();
-  const double roof_ms =
-      std::max(p.flops() / (peak.gflops(options.threads) * 1e9), p.bytes() / (peak.gbs(options.threads, p.bytes()) * 1e9)) * 1e3;
-  const bool memory_bound = p.bytes() / peak.gbs(options.threads, p.bytes()) > p.flops() / peak.gflops(options.threads);
-
   std::vector<bench_row> rows;
   for (auto& impl : make_all_impls()) {
     if (!options.impls.empty() &&
@@ -48,7 +44,8 @@ std::vector<bench_row> bench_problem(const problem& p, const bench_options& opti
     bench_row row;
     row.shape = p.name;
     row.impl = impl->name();
-    row.bound = memory_bound ? "memory" : "compute";
+    row.flops = p.flops();
+    row.bytes = p.bytes();
     try {
       impl->prepare(p, options.threads);
       impl->run();
@@ -59,7 +56,6 @@ std::vector<bench_row> bench_problem(const problem& p, const bench_options& opti
       row.correct = row.max_abs_err <= tolerance(p);
       row.ms = median_ms([&] { impl->run(); }, options.budget_seconds);
       row.gflops = p.flops() / row.ms * 1e-6;
-      row.pct_peak = roof_ms / row.ms * 100;
       row.creation_ms = impl->creation_ms();
       row.note = impl->info();
       if (!row.correct) row.note = fmt::format("WRONG: max abs error {:.3g} > {:.3g}; {}", row.max_abs_err, tolerance(p), row.note);
@@ -72,6 +68,7 @@ std::vector<bench_row> bench_problem(const problem& p, const bench_options& opti
     }
     rows.push_back(std::move(row));
   }
+  apply_roofline(rows, options.threads);
   const bench_row* torch = find_row(rows, "torch");
   const bench_row* onednn_ncw = find_row(rows, "onednn-ncw");
   for (auto& r : rows) {
@@ -80,6 +77,16 @@ std::vector<bench_row> bench_problem(const problem& p, const bench_options& opti
     if (onednn_ncw) r.x_vs_onednn_ncw = onednn_ncw->ms / r.ms;
   }
   return rows;
+}
+
+void apply_roofline(std::vector<bench_row>& rows, int threads) {
+  const machine_peak& peak = measured_peak();
+  for (auto& r : rows) {
+    const double compute_s = r.flops / (peak.gflops(threads) * 1e9);
+    const double memory_s = r.bytes / (peak.gbs(threads, r.bytes) * 1e9);
+    r.bound = memory_s > compute_s ? "memory" : "compute";
+    if (!r.skipped) r.pct_peak = std::max(compute_s, memory_s) * 1e3 / r.ms * 100;
+  }
 }
 
 void print_csv(const std::vector<bench_row>& rows, bool header, std::FILE* out) {
@@ -94,9 +101,9 @@ void print_csv(const std::vector<bench_row>& rows, bool header, std::FILE* out) 
 void print_peak(int threads, std::FILE* out) {
   const machine_peak& p = measured_peak();
   fmt::print(out,
-             "peak (measured): FMA AVX-512 {:.1f} GFLOP/s on 1 thread, {:.1f} on {}; AVX2 {:.1f} / {:.1f}; copy "
+             "peak (measured): FMA AVX-512 {:.1f} GFLOP/s on 1 thread, {:.1f} on {}; AVX2 {:.1f} / {:.1f}; "
              "bandwidth from memory {:.1f} GB/s on 1 thread, {:.1f} on {}.\nThis run: {} thread{}. % of peak is of the "
-             "roofline: the FMA peak, or the copy bandwidth measured at the layer's working-set size (in cache or "
+             "roofline: the FMA peak, or the bandwidth measured at the layer's working-set size (in cache or "
              "not), whichever bounds the layer.\n",
              p.avx512_1t, p.avx512_all, p.hardware_threads, p.avx2_1t, p.avx2_all, p.bandwidth_1t, p.bandwidth_all,
              p.hardware_threads, threads, threads == 1 ? "" : "s");
@@ -119,6 +126,31 @@ void print_table(const std::vector<bench_row>& rows, std::FILE* out) {
                r.gflops, r.pct_peak, ratio(r.x_vs_torch), ratio(r.x_vs_onednn_ncw), r.max_abs_err,
                r.creation_ms >= 0 ? fmt::format("{:.2f}", r.creation_ms) : std::string("-"), r.note,
                r.bound == "memory" ? " [memory-bound]" : "");
+  }
+}
+
+void print_markdown(const std::vector<bench_row>& rows, std::FILE* out) {
+  std::vector<std::string> shapes, impls;
+  std::map<std::pair<std::string, std::string>, const bench_row*> cell;
+  for (const auto& r : rows) {
+    if (std::find(shapes.begin(), shapes.end(), r.shape) == shapes.end()) shapes.push_back(r.shape);
+    if (std::find(impls.begin(), impls.end(), r.impl) == impls.end()) impls.push_back(r.impl);
+    cell[{r.shape, r.impl}] = &r;
+  }
+  fmt::print(out, "\n| layer |");
+  for (const auto& i : impls) fmt::print(out, " {} |", i);
+  fmt::print(out, "\n|---|");
+  for (std::size_t i = 0; i < impls.size(); ++i) fmt::print(out, "---:|");
+  fmt::print(out, "\n");
+  for (const auto& s : shapes) {
+    fmt::print(out, "| {} |", s);
+    for (const auto& i : impls) {
+      const bench_row* r = cell[{s, i}];
+      if (!r || r->skipped) fmt::print(out, " skipped |");
+      else if (!r->correct) fmt::print(out, " wrong |");
+      else fmt::print(out, " {:.1f} ({:.0f}%) |", r->gflops, r->pct_peak);
+    }
+    fmt::print(out, "\n");
   }
 }
 
@@ -174,7 +206,7 @@ void plot(const std::vector<bench_row>& rows, int threads, const std::string& pn
         "set title 'Conv1d GFLOP/s per layer, {} thread{} (higher is better; log scale)'\n"
         "set style data histogram\nset style histogram cluster gap 1\nset style fill solid 0.9 border -1\n"
         "set boxwidth 0.9\nset logscale y\nset yrange [0.1:*]\nset grid ytics\nset ylabel 'GFLOP/s'\n"
-        "set xtics rotate by -35 left noenhanced\nset key top left noenhanced\nset bmargin 9\n"
+        "set xtics rotate by -35 left noenhanced\nset key top left Left reverse noenhanced\nset bmargin 9\n"
         "plot for [i=2:{}] '{}' using i:xtic(1) title columnheader(i)\n",
         std::max<std::size_t>(900, 70 * shapes.size() * 1 + 300), png_path, threads, threads == 1 ? "" : "s",
         impls.size() + 1, data.string());
@@ -189,7 +221,7 @@ void plot(const std::vector<bench_row>& rows, int threads, const std::string& pn
 int bench_command(int argc, char** argv) {
   std::string spec_text, input, suite, plot_path;
   bench_options options;
-  bool csv = false;
+  bool csv = false, markdown = false;
   for (int i = 0; i < argc; ++i) {
     const std::string_view arg = argv[i];
     auto value = [&]() -> std::string {
@@ -200,6 +232,7 @@ int bench_command(int argc, char** argv) {
     else if (arg == "--suite") suite = value();
     else if (arg == "--plot") plot_path = value();
     else if (arg == "--csv") csv = true;
+    else if (arg == "--markdown") markdown = true;
     else if (arg == "--threads") {
       const std::string t = value();
       char* end = nullptr;
@@ -221,7 +254,7 @@ int bench_command(int argc, char** argv) {
   }
   if (suite.empty() == spec_text.empty())
     throw error(errc::invalid_argument, "usage: convjit bench \"<spec>\" --input N,C,L | --suite FILE "
-                                        "[--threads T] [--csv] [--plot out.png] [--impl a,b] [--budget s]");
+                                        "[--threads T] [--csv] [--markdown] [--plot out.png] [--impl a,b] [--budget s]");
   std::vector<problem> problems;
   if (!suite.empty()) {
     for (const model_layer& l : load_model(suite)) {
@@ -234,16 +267,24 @@ int bench_command(int argc, char** argv) {
     const conv1d_spec spec = parse_spec(spec_text);
     problems.push_back(problem::make(to_string(spec) + " " + format_dims(parse_dims(input)), spec, parse_dims(input)));
   }
-  if (!csv) print_peak(options.threads, stdout);
   std::vector<bench_row> all;
+  const bool progress = isatty(fileno(stderr));
   for (std::size_t i = 0; i < problems.size(); ++i) {
+    if (progress) fmt::print(stderr, "\r[{}/{}] {}\x1b[K", i + 1, problems.size(), problems[i].name);
+    remeasure_fma_peak(options.threads);
     auto rows = bench_problem(problems[i], options);
-    if (csv) print_csv(rows, i == 0, stdout);
-    else print_table(rows, stdout);
-    std::fflush(stdout);
     all.insert(all.end(), rows.begin(), rows.end());
   }
-  if (!csv) print_summary(all, stdout);
+  if (progress) fmt::print(stderr, "\r\x1b[K");
+  apply_roofline(all, options.threads);  // one roof for every row: the best peak seen
+  if (csv) {
+    print_csv(all, true, stdout);
+  } else {
+    print_peak(options.threads, stdout);
+    print_table(all, stdout);
+    print_summary(all, stdout);
+  }
+  if (markdown) print_markdown(all, stdout);
   if (!plot_path.empty()) plot(all, options.threads, plot_path);
   const bool any_wrong = std::any_of(all.begin(), all.end(), [](const bench_row& r) { return !r.skipped && !r.correct; });
   return any_wrong ? 1 : 0;

@@ -22,6 +22,7 @@ struct bench_row {
   bool skipped = false, correct = true;
   double ms = 0, gflops = 0, pct_peak = 0, x_vs_torch = 0, x_vs_onednn_ncw = 0, max_abs_err = 0;
   double creation_ms = -1;
+  double flops = 0, bytes = 0;  // of the shape, for the roofline
   std::string bound;  // "compute" or "memory": which roof binds this shape
   std::string note;   // what ran, or why it was skipped
 };
@@ -31,10 +32,16 @@ struct bench_row {
  * run; % of peak against the roofline of measured_peak(). */
 std::vector<bench_row> bench_problem(const problem& p, const bench_options& options);
 
+/** Recomputes % of peak and the binding roof of rows with measured_peak() as
+ * it is now. */
+void apply_roofline(std::vector<bench_row>& rows, int threads);
+
 /** The `shape,impl,ms,gflops,pct_peak,x_vs_torch,x_vs_onednn_ncw,max_abs_err` CSV. */
 void print_csv(const std::vector<bench_row>& rows, bool header, std::FILE* out);
 /** A table for people, with creation times and notes, and geomean speed-ups. */
 void print_table(const std::vector<bench_row>& rows, std::FILE* out);
+/** One row per shape, a column per implementation: GFLOP/s (% of peak). */
+void print_markdown(const std::vector<bench_row>& rows, std::FILE* out);
 void print_peak(int threads, std::FILE* out);
 void print_summary(const std::vector<bench_row>& rows, std::FILE* out);
 /** A bar chart of GFLOP/s per shape and implementation, drawn by gnuplot.

@@ -28,7 +28,7 @@ constexpr std::string_view kUsage = R"usage(usage:
               --output y.bin [--backend reference|xbyak|llvm|aot]
   convjit model FILE [--backend NAME]
   convjit bench "<spec>" --input N,C,L [--threads T] [--csv] [--impl a,b] [--budget s]
-  convjit bench --suite FILE [--threads T] [--csv] [--plot out.png]
+  convjit bench --suite FILE [--threads T] [--csv] [--markdown] [--plot out.png]
 <spec> is the PyTorch spelling, e.g. "Conv1d(40, 10, 3, stride=2, padding=3)" or
 print(model)'s "Conv1d(80, 384, kernel_size=(3,), stride=(2,), padding=(1,))".
 Tensors are raw little-endian float32, row-major.

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: MIT
+// The Xbyak emitter.
+//
+// For Conv1d(512, 512, 3, stride=2) on AVX-512 (tile 8 oc x 3 vectors), one
+// input-channel step of the loop is, per tap k (phase register ph, offset q):
+//   vmovups zmm24..26, [src + ph + 4*q + {0,64,128}]      ; three src vectors
+//   vbroadcastss zmm27, [wei + 4*(8*k + o)]               ; per output channel o
+//   vfmadd231ps zmm(3*o + j), zmm(24 + j), zmm27          ; 24 FMAs
+// then src += src_stride, wei += 4*8*3, and the loop counts C_in down.
+#include "generator/emit_xbyak.h"
+
+#include <cstddef>
+
+namespace convjit {
+namespace {
+
+using namespace Xbyak;
+using namespace Xbyak::util;
+
+// General-purpose register roles (System V: the argument pointer arrives in rdi).
+const Reg64 reg_args = rdi;
+const Reg64 reg_src = rsi;
+const Reg64 reg_wei = rdx;
+const Reg64 reg_dst = rcx;
+const Reg64 reg_src_stride = r8;  // bytes
+const Reg64 reg_dst_stride = r9;  // bytes
+const Reg64 reg_count = rax;
+const Reg64 reg_bias = r10;
+// Byte offsets of phases 1.. of a strided input; the callee-saved ones are
+// pushed only when used. plan.cc's kPhaseRegisters is this list's length.
+const Reg64 reg_phases[] = {r11, rbx, rbp, r12, r13, r14};
+const Reg64 callee_saved[] = {rbx, rbp, r12, r13, r14};
+
+template <class Vmm>
+Vmm vmm(int index) {
+  return Vmm(index);
+}
+
+}  // namespace
+
+std::size_t xbyak_kernel::code_capacity(const kernel_plan& plan, int rows) {
+  // At most 10 bytes an instruction (EVEX with a 32-bit displacement).
+  const std::size_t per_tap = std::size_t(plan.ur_w) + rows + std::size_t(rows) * plan.ur_w;
+  const std::size_t bytes = (per_tap * plan.spec.kernel_size + 3 * std::size_t(rows) * plan.ur_w + 64) * 10;
+  return (bytes + 4095) / 4096 * 4096;
+}
+
+xbyak_kernel::xbyak_kernel(const kernel_plan& plan, int rows)
+    : CodeGenerator(code_capacity(plan, rows), DontSetProtectRWE), plan_(plan), rows_(rows) {
+  if (plan.target == isa::avx512) generate<Zmm>();
+  else generate<Ymm>();
+  setProtectModeRE();  // W^X: writable while emitting, executable after
+}
+
+template <class Vmm>
+void xbyak_kernel::generate() {
+  const kernel_plan& p = plan_;
+  const int vector_bytes = p.vlen * int(sizeof(float));
+  const int k_size = int(p.spec.kernel_size);
+  // input: args in reg_args / output: dst tile / destroys: the roles above.
+  std::vector<Reg64> pushed;
+  const int phase_registers = int(p.phases_used.size()) - (p.phases_used.front() == 0 ? 1 : 0);
+  for (int i = 0; i < phase_registers; ++i)
+    for (const Reg64& r : callee_saved)
+      if (r == reg_phases[i]) pushed.push_back(r);
+  for (const Reg64& r : pushed) push(r);
+
+  mov(reg_src, ptr[reg_args + offsetof(conv1d_args, src)]);
+  mov(reg_wei, ptr[reg_args + offsetof(conv1d_args, wei)]);
+  mov(reg_bias, ptr[reg_args + offsetof(conv1d_args, bias)]);
+  mov(reg_dst, ptr[reg_args + offsetof(conv1d_args, dst)]);
+  mov(reg_src_stride, ptr[reg_args + offsetof(conv1d_args, src_stride)]);
+  shl(reg_src_stride, 2);
+  mov(reg_dst_stride, ptr[reg_args + offsetof(conv1d_args, dst_stride)]);
+  shl(reg_dst_stride, 2);
+  // Phase r of the input starts r * phase_stride floats after phase 0.
+  auto phase_register = [&](int phase) -> const Reg64* {
+    int i = 0;
+    for (int used : p.phases_used) {
+      if (used == 0) continue;
+      if (used == phase) return &reg_phases[i];
+      ++i;
+    }
+    return nullptr;  // phase 0: no offset
+  };
+  for (int used : p.phases_used) {
+    if (used == 0) continue;
+    const Reg64& r = *phase_register(used);
+    mov(r, ptr[reg_args + offsetof(conv1d_args, phase_stride)]);
+    imul(r, r, used * int(sizeof(float)));
+  }
+
+  // Accumulators start at the bias (or zero).
+  Label no_bias, accumulators_ready;
+  if (p.spec.bias) {
+    test(reg_bias, reg_bias);
+    jz(no_bias, T_NEAR);
+    for (int o = 0; o < rows_; ++o) {
+      vbroadcastss(vmm<Vmm>(p.acc_register(o, 0)), ptr[reg_bias + o * int(sizeof(float))]);
+      for (int j = 1; j < p.ur_w; ++j) vmovaps(vmm<Vmm>(p.acc_register(o, j)), vmm<Vmm>(p.acc_register(o, 0)));
+    }
+    jmp(accumulators_ready, T_NEAR);
+  }
+  L(no_bias);
+  for (int o = 0; o < rows_; ++o)
+    for (int j = 0; j < p.ur_w; ++j) vxorps(vmm<Vmm>(p.acc_register(o, j)), vmm<Vmm>(p.acc_register(o, j)), vmm<Vmm>(p.acc_register(o, j)));
+  L(accumulators_ready);
+
+  // One input channel: every tap, every tile row and vector, unrolled.
+  auto channel_step = [&] {
+    const Vmm weight = vmm<Vmm>(p.weight_register());
+    for (int k = 0; k < k_size; ++k) {
+      const tap_source& tap = p.taps[std::size_t(k)];
+      const Reg64* phase = phase_register(tap.phase);
+      auto src_vector = [&](int j) {
+        const int disp = int(tap.offset) * int(sizeof(float)) + j * vector_bytes;
+        return phase ? ptr[reg_src + *phase + disp] : ptr[reg_src + disp];
+      };
+      if (p.src_in_registers)
+        for (int j = 0; j < p.ur_w; ++j) vmovups(vmm<Vmm>(p.src_register(j)), src_vector(j));
+      for (int o = 0; o < rows_; ++o) {
+        vbroadcastss(weight, ptr[reg_wei + (k * rows_ + o) * int(sizeof(float))]);
+        for (int j = 0; j < p.ur_w; ++j) {
+          if (p.src_in_registers) vfmadd231ps(vmm<Vmm>(p.acc_register(o, j)), vmm<Vmm>(p.src_register(j)), weight);
+          else vfmadd231ps(vmm<Vmm>(p.acc_register(o, j)), weight, src_vector(j));
+        }
+      }
+    }
+  };
+  const std::int64_t channels = p.spec.in_channels_per_group();
+  if (channels == 1) {
+    channel_step();
+  } else {
+    Label channel_loop;
+    mov(reg_count, channels);
+    L(channel_loop);
+    channel_step();
+    add(reg_src, reg_src_stride);
+    add(reg_wei, k_size * rows_ * int(sizeof(float)));
+    dec(reg_count);
+    jnz(channel_loop, T_NEAR);
+  }
+
+  for (int o = 0; o < rows_; ++o) {
+    for (int j = 0; j < p.ur_w; ++j) vmovups(ptr[reg_dst + j * vector_bytes], vmm<Vmm>(p.acc_register(o, j)));
+    if (o + 1 < rows_) add(reg_dst, reg_dst_stride);
+  }
+  for (auto it = pushed.rbegin(); it != pushed.rend(); ++it) pop(*it);
+  vzeroupper();
+  ret();
+}
+
+}  // namespace convjit

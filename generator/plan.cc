@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: MIT
+// The planner: register tile, stride phases, weight layout, regions.
+#include "generator/plan.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <limits>
+
+namespace convjit {
+namespace {
+
+// General-purpose registers left for phase offsets after the kernel's own
+// (args, src, weights, dst, strides, counter): see emit_xbyak.cc.
+constexpr int kPhaseRegisters = 6;
+// Largest displacement a tap may need: x86 displacements are 32-bit.
+constexpr std::int64_t kMaxDisplacementBytes = std::numeric_limits<std::int32_t>::max() / 2;
+
+// Loads per (input channel, tap) step of a tile: src vectors plus weight broadcasts.
+int tile_step_loads(int oc, int ur) { return ur + oc; }
+
+// Cycles per step on a core with two FMA ports, two vector-load ports and a
+// front end of about five instructions per cycle.
+double tile_step_cycles(int oc, int ur) {
+  const double fmas = oc * ur, loads = tile_step_loads(oc, ur);
+  return std::max({fmas / 2, loads / 2, (fmas + loads) / 5});
+}
+
+}  // namespace
+
+int kernel_plan::blocks_per_group() const {
+  return int(spec.out_channels_per_group() / oc_block) + (oc_tail ? 1 : 0);
+}
+
+std::int64_t kernel_plan::weight_block_offset(std::int64_t group, int block) const {
+  const std::int64_t per_channel = spec.in_channels_per_group() * spec.kernel_size;
+  return (group * spec.out_channels_per_group() + std::int64_t(block) * oc_block) * per_channel;
+}
+
+std::vector<float> kernel_plan::pack_weights(const float* weight) const {
+  const std::int64_t cin_g = spec.in_channels_per_group(), k_size = spec.kernel_size;
+  std::vector<float> packed(static_cast<std::size_t>(spec.weight_count()));
+  for (std::int64_t g = 0; g < spec.groups; ++g)
+    for (int b = 0; b < blocks_per_group(); ++b) {
+      const int rows = block_rows(b);
+      float* block = packed.data() + weight_block_offset(g, b);
+      const std::int64_t first_channel = g * spec.out_channels_per_group() + std::int64_t(b) * oc_block;
+      for (std::int64_t c = 0; c < cin_g; ++c)
+        for (std::int64_t k = 0; k < k_size; ++k)
+          for (int o = 0; o < rows; ++o)
+            block[(c * k_size + k) * rows + o] = weight[((first_channel + o) * cin_g + c) * k_size + k];
+    }
+  return packed;
+}
+
+bool kernel_plan::tile_in_place(std::int64_t tile, std::int64_t l_in, std::int64_t l_out) const {
+  if (spec.stride != 1) return false;
+  const std::int64_t first = tile * tile_width();
+  const std::int64_t last = first + tile_width() - 1;
+  return last < l_out && first - spec.pad_left() >= 0 &&
+         last + (spec.kernel_size - 1) * spec.dilation - spec.pad_left() < l_in;
+}
+
+std::int64_t kernel_plan::window_phase_length() const {
+  return tile_width() + (spec.kernel_size - 1) * spec.dilation / spec.stride;
+}
+
+std::string kernel_plan::describe() const {
+  return fmt::format("{} {}: tile {} oc x {}x{} positions{}{}, {} phase{}, {} of {} vector registers",
+                     isa_name(target), depthwise ? "depthwise" : "dense", oc_block, ur_w, vlen,
+                     oc_tail ? fmt::format(" (oc tail {})", oc_tail) : "",
+                     src_in_registers ? "" : ", src from memory", spec.stride, spec.stride == 1 ? "" : "s",
+                     vector_registers_used(), vector_registers(target));
+}
+
+std::optional<kernel_plan> make_plan(const conv1d_spec& spec, isa target, std::string* why_not) {
+  auto decline = [&](std::string why) -> std::optional<kernel_plan> {
+    if (why_not) *why_not = std::move(why);
+    return std::nullopt;
+  };
+  if (target != isa::avx2 && target != isa::avx512) return decline("no vector ISA (scalar host or CONVJIT_MAX_ISA=none)");
+  if (spec.out_channels == 0 || spec.in_channels == 0) return decline("no channels: nothing to generate");
+
+  kernel_plan plan;
+  plan.spec = spec;
+  plan.target = target;
+  plan.vlen = vector_floats(target);
+  const std::int64_t cin_g = spec.in_channels_per_group(), cout_g = spec.out_channels_per_group();
+  plan.depthwise = cin_g == 1 && cout_g == 1;
+
+  for (std::int64_t k = 0; k < spec.kernel_size; ++k) {
+    const std::int64_t at = k * spec.dilation;
+    plan.taps.push_back({int(at % spec.stride), at / spec.stride});
+    if (std::find(plan.phases_used.begin(), plan.phases_used.end(), plan.taps.back().phase) == plan.phases_used.end())
+      plan.phases_used.push_back(plan.taps.back().phase);
+  }
+  std::sort(plan.phases_used.begin(), plan.phases_used.end());
+  const int nonzero_phases = int(plan.phases_used.size()) - (plan.phases_used.front() == 0 ? 1 : 0);
+  if (nonzero_phases > kPhaseRegisters)
+    return decline(fmt::format("the taps read {} stride phases; the kernel has registers for {}", nonzero_phases,
+                               kPhaseRegisters + 1));
+
+  const int registers = vector_registers(target);
+  if (plan.depthwise) {
+    // One channel, a long run: the input is read once per FMA anyway, so it
+    // stays in memory operands and the registers go to accumulators, enough
+    // to cover the FMA latency on both ports.
+    plan.oc_block = 1;
+    plan.ur_w = target == isa::avx512 ? 8 : 6;
+    plan.src_in_registers = false;
+  } else {
+    // The tile that keeps the FMA ports busiest per step and wastes the fewest
+    // output channels in its tail block; among equals, the fewest loads per FMA.
+    double best = -1;
+    for (int ur = 1; ur <= 8; ++ur)
+      for (int oc = 1; oc <= std::min<std::int64_t>(cout_g, registers); ++oc) {
+        if (oc * ur + ur + 1 > registers) continue;
+        const double fma_share = oc * ur / 2.0 / tile_step_cycles(oc, ur);
+        const double latency_cover = std::min(1.0, oc * ur / 8.0);  // 4-cycle FMA latency, 2 ports
+        const std::int64_t blocks = (cout_g + oc - 1) / oc;
+        const double channel_use = double(cout_g) / double(blocks * oc);
+        const double score =
+            fma_share * latency_cover * channel_use - 1e-3 * tile_step_loads(oc, ur) / double(oc * ur);
+        if (score > best + 1e-9) {
+          best = score;
+          plan.oc_block = oc;
+          plan.ur_w = ur;
+        }
+      }
+    plan.src_in_registers = plan.oc_block > 1;
+  }
+  plan.oc_tail = int(cout_g % plan.oc_block);
+
+  const std::int64_t reach = (plan.taps.back().offset + plan.tile_width()) * std::int64_t{sizeof(float)};
+  if (reach > kMaxDisplacementBytes || plan.window_row_floats() * cin_g > (std::int64_t{1} << 28))
+    return decline(fmt::format("the receptive field ({} positions) is too wide for the kernel's addressing",
+                               spec.receptive_field()));
+  return plan;
+}
+
+}  // namespace convjit

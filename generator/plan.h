@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: MIT
+// kernel_plan: every blocking and register decision for one spec on one ISA,
+// made once, before any emission; the emitters only walk it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "generator/isa.h"
+#include "generator/spec.h"
+
+namespace convjit {
+
+/** Where tap k reads, relative to the tile's first output: in phase `phase` of
+ * the (phase-decomposed) input row, `offset` positions on. With stride 1 the
+ * phase is always 0 and the offset is k * dilation. */
+struct tap_source {
+  int phase;
+  std::int64_t offset;
+};
+
+/** How a layer is computed; see make_plan() for the choices.
+ *
+ * The register tile is oc_block output channels by ur_w vectors of
+ * vector_floats consecutive output positions (NCL: a vector is one channel's
+ * positions, so stores are contiguous and weights are broadcast). Stride is
+ * handled by phase decomposition: position t*stride + k*dilation lies in phase
+ * (k*dilation) % stride at index t + (k*dilation) / stride, so every tap reads a
+ * contiguous vector. A depthwise layer (one input and one output channel per
+ * group) gets its own tile: one channel, a long run of positions, the input
+ * read straight from memory by the FMAs.
+ *
+ * Output positions are cut into tiles of tile_width(); a tile reads its input
+ * in place when the stride is 1 and none of its taps leaves [0, L_in);
+ * otherwise (the left and right regions, the partial last tile, every tile of a
+ * strided layer) the driver gives it a window of the input with the padding
+ * mode applied and the phases split. L_in and N are run-time values: a new
+ * length never needs a new plan. */
+struct kernel_plan {
+  conv1d_spec spec;
+  isa target = isa::scalar;
+  bool depthwise = false;  // C_in/groups == C_out/groups == 1
+  int vlen = 1;            // floats per vector
+  int oc_block = 1;        // output channels per register tile
+  int oc_tail = 0;         // rows of the last block of a group (C_out/groups % oc_block), 0 if none
+  int ur_w = 1;            // vectors of output positions per tile
+  bool src_in_registers = true;  // load each input vector once for all oc_block rows (else FMA memory operands)
+  std::vector<tap_source> taps;  // one per kernel tap
+  std::vector<int> phases_used;  // distinct phases read by the taps, ascending
+
+  int tile_width() const { return ur_w * vlen; }
+  int blocks_per_group() const;  // full blocks plus the tail block
+  /** Rows of block b of a group. */
+  int block_rows(int b) const { return b < (int)(spec.out_channels_per_group() / oc_block) ? oc_block : oc_tail; }
+
+  // Register map. Vector registers: acc(o, j) then src(j) then the weight broadcast.
+  int acc_register(int o, int j) const { return o * ur_w + j; }
+  int src_register(int j) const { return oc_block * ur_w + j; }
+  int weight_register() const { return oc_block * ur_w + (src_in_registers ? ur_w : 0); }
+  int vector_registers_used() const { return weight_register() + 1; }
+
+  /** Packed weight layout: per group, per block, [C_in/groups][K][rows], the
+   * rows of the block fastest, so the kernel broadcasts consecutive floats. */
+  std::int64_t weight_block_offset(std::int64_t group, int block) const;
+  /** Packs a (C_out, C_in/groups, K) weight into that layout. */
+  std::vector<float> pack_weights(const float* weight) const;
+
+  // Regions of the output for an input of length l_in (run time).
+  std::int64_t tile_count(std::int64_t l_out) const { return (l_out + tile_width() - 1) / tile_width(); }
+  /** Whether tile i reads the input in place (the middle region). */
+  bool tile_in_place(std::int64_t tile, std::int64_t l_in, std::int64_t l_out) const;
+  /** Input positions a windowed tile reads: [first, first + window_length()). */
+  std::int64_t window_first(std::int64_t tile) const { return tile * tile_width() * spec.stride - spec.pad_left(); }
+  /** Floats per phase row of a window, and per input channel (all phases). */
+  std::int64_t window_phase_length() const;
+  std::int64_t window_row_floats() const { return window_phase_length() * spec.stride; }
+
+  std::string describe() const;  // one line for logs and `convjit asm`
+};
+
+/** Plans `spec` for `target` (avx2 or avx512). Deterministic and pure. Returns
+ * nullopt and says why in *why_not when no plan fits (e.g. a scalar target). */
+std::optional<kernel_plan> make_plan(const conv1d_spec& spec, isa target, std::string* why_not);
+
+}  // namespace convjit

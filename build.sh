@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-PACKAGES=(build-essential cmake ninja-build libfmt-dev libgtest-dev libbenchmark-dev
+PACKAGES=(build-essential cmake ninja-build libfmt-dev libgtest-dev libbenchmark-dev libxbyak-dev binutils
   libdnnl-dev libopenblas-dev libtorch-dev gnuplot-nox)
 
 install_missing_packages() {

@@ -46,15 +46,14 @@ std::size_t xbyak_kernel::code_capacity(const kernel_plan& plan, int rows) {
 }
 
 xbyak_kernel::xbyak_kernel(const kernel_plan& plan, int rows)
-    : CodeGenerator(code_capacity(plan, rows), DontSetProtectRWE), plan_(plan), rows_(rows) {
-  if (plan.target == isa::avx512) generate<Zmm>();
-  else generate<Ymm>();
+    : CodeGenerator(code_capacity(plan, rows), DontSetProtectRWE) {
+  if (plan.target == isa::avx512) generate<Zmm>(plan, rows);
+  else generate<Ymm>(plan, rows);
   setProtectModeRE();  // W^X: writable while emitting, executable after
 }
 
 template <class Vmm>
-void xbyak_kernel::generate() {
-  const kernel_plan& p = plan_;
+void xbyak_kernel::generate(const kernel_plan& p, int rows) {
   const int vector_bytes = p.vlen * int(sizeof(float));
   const int k_size = int(p.spec.kernel_size);
   // input: args in reg_args / output: dst tile / destroys: the roles above.
@@ -95,14 +94,14 @@ void xbyak_kernel::generate() {
   if (p.spec.bias) {
     test(reg_bias, reg_bias);
     jz(no_bias, T_NEAR);
-    for (int o = 0; o < rows_; ++o) {
+    for (int o = 0; o < rows; ++o) {
       vbroadcastss(vmm<Vmm>(p.acc_register(o, 0)), ptr[reg_bias + o * int(sizeof(float))]);
       for (int j = 1; j < p.ur_w; ++j) vmovaps(vmm<Vmm>(p.acc_register(o, j)), vmm<Vmm>(p.acc_register(o, 0)));
     }
     jmp(accumulators_ready, T_NEAR);
   }
   L(no_bias);
-  for (int o = 0; o < rows_; ++o)
+  for (int o = 0; o < rows; ++o)
     for (int j = 0; j < p.ur_w; ++j) vxorps(vmm<Vmm>(p.acc_register(o, j)), vmm<Vmm>(p.acc_register(o, j)), vmm<Vmm>(p.acc_register(o, j)));
   L(accumulators_ready);
 
@@ -118,8 +117,8 @@ void xbyak_kernel::generate() {
       };
       if (p.src_in_registers)
         for (int j = 0; j < p.ur_w; ++j) vmovups(vmm<Vmm>(p.src_register(j)), src_vector(j));
-      for (int o = 0; o < rows_; ++o) {
-        vbroadcastss(weight, ptr[reg_wei + (k * rows_ + o) * int(sizeof(float))]);
+      for (int o = 0; o < rows; ++o) {
+        vbroadcastss(weight, ptr[reg_wei + (k * rows + o) * int(sizeof(float))]);
         for (int j = 0; j < p.ur_w; ++j) {
           if (p.src_in_registers) vfmadd231ps(vmm<Vmm>(p.acc_register(o, j)), vmm<Vmm>(p.src_register(j)), weight);
           else vfmadd231ps(vmm<Vmm>(p.acc_register(o, j)), weight, src_vector(j));
@@ -128,7 +127,9 @@ void xbyak_kernel::generate() {
     }
   };
   const std::int64_t channels = p.spec.in_channels_per_group();
-  if (channels == 1) {
+  if (channels == 0) {
+    // No input channels (in_channels=0): the output is the bias.
+  } else if (channels == 1) {
     channel_step();
   } else {
     Label channel_loop;
@@ -136,14 +137,14 @@ void xbyak_kernel::generate() {
     L(channel_loop);
     channel_step();
     add(reg_src, reg_src_stride);
-    add(reg_wei, k_size * rows_ * int(sizeof(float)));
+    add(reg_wei, k_size * rows * int(sizeof(float)));
     dec(reg_count);
     jnz(channel_loop, T_NEAR);
   }
 
-  for (int o = 0; o < rows_; ++o) {
+  for (int o = 0; o < rows; ++o) {
     for (int j = 0; j < p.ur_w; ++j) vmovups(ptr[reg_dst + j * vector_bytes], vmm<Vmm>(p.acc_register(o, j)));
-    if (o + 1 < rows_) add(reg_dst, reg_dst_stride);
+    if (o + 1 < rows) add(reg_dst, reg_dst_stride);
   }
   for (auto it = pushed.rbegin(); it != pushed.rend(); ++it) pop(*it);
   vzeroupper();

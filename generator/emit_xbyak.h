@@ -23,12 +23,9 @@ class xbyak_kernel : public Xbyak::CodeGenerator {
 
  private:
   template <class Vmm>
-  void generate();
+  void generate(const kernel_plan& plan, int rows);
 
   static std::size_t code_capacity(const kernel_plan& plan, int rows);
-
-  const kernel_plan& plan_;
-  const int rows_;
 };
 
 }  // namespace convjit

@@ -73,13 +73,23 @@ std::string kernel_plan::describe() const {
                      vector_registers_used(), vector_registers(target));
 }
 
+std::string kernel_plan::name() const {
+  const conv1d_spec& s = spec;
+  std::string padding = s.pad_left() == s.pad_right() ? fmt::format("p{}", s.pad_left())
+                                                      : fmt::format("p{}_{}", s.pad_left(), s.pad_right());
+  return fmt::format("convjit_f32_ic{}oc{}k{}s{}{}d{}g{}{}{}__{}_oc{}x{}", s.in_channels, s.out_channels,
+                     s.kernel_size, s.stride, padding, s.dilation, s.groups, s.bias ? "" : "_nobias",
+                     s.mode == padding_mode::zeros ? std::string() : fmt::format("_{}", padding_mode_name(s.mode)),
+                     isa_name(target), oc_block, ur_w);
+}
+
 std::optional<kernel_plan> make_plan(const conv1d_spec& spec, isa target, std::string* why_not) {
   auto decline = [&](std::string why) -> std::optional<kernel_plan> {
     if (why_not) *why_not = std::move(why);
     return std::nullopt;
   };
   if (target != isa::avx2 && target != isa::avx512) return decline("no vector ISA (scalar host or CONVJIT_MAX_ISA=none)");
-  if (spec.out_channels == 0 || spec.in_channels == 0) return decline("no channels: nothing to generate");
+  if (spec.out_channels == 0) return decline("no output channels: nothing to generate");
 
   kernel_plan plan;
   plan.spec = spec;

@@ -78,6 +78,9 @@ struct kernel_plan {
   std::int64_t window_row_floats() const { return window_phase_length() * spec.stride; }
 
   std::string describe() const;  // one line for logs and `convjit asm`
+  /** e.g. convjit_f32_ic512oc512k3s2p1d1g1__avx512_oc8x3: the kernel symbol,
+   * dump file and log name. */
+  std::string name() const;
 };
 
 /** Plans `spec` for `target` (avx2 or avx512). Deterministic and pure. Returns

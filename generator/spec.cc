@@ -123,7 +123,7 @@ std::vector<std::int64_t> ncl_shape::dims() const {
   return {c, l};
 }
 
-conv1d_spec make_spec(const conv1d_args& a) {
+conv1d_spec make_spec(const conv1d_constructor_args& a) {
   if (a.groups <= 0)
     throw error(errc::groups_nonpositive, fmt::format("groups must be a positive integer, got groups={}", a.groups));
   if (a.in_channels % a.groups != 0)

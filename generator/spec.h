@@ -18,7 +18,7 @@ enum class padding_kind : std::uint8_t { explicit_value, same };
 
 /** The constructor arguments of torch.nn.Conv1d as a user wrote them, before
  * any check: strings stay strings so that checks run in PyTorch's order. */
-struct conv1d_args {
+struct conv1d_constructor_args {
   std::int64_t in_channels = 0;
   std::int64_t out_channels = 0;
   std::int64_t kernel_size = 0;
@@ -73,7 +73,7 @@ struct ncl_shape {
 
 /** Runs nn.Conv1d's constructor checks in PyTorch's order; throws
  * convjit::error. */
-conv1d_spec make_spec(const conv1d_args& args);
+conv1d_spec make_spec(const conv1d_constructor_args& args);
 
 /** Checks that reject a layer for every input (PyTorch raises them at the first
  * forward; convjit at creation), and that its weight size fits. Throws. */
@@ -105,7 +105,7 @@ conv1d_spec parse_spec(std::string_view text);
 /** The arguments alone, unchecked; parse_spec() is make_spec(parse_args()).
  * `consumed` receives how many characters the call took (trailing text is an
  * error unless it is requested). */
-conv1d_args parse_args(std::string_view text, std::size_t* consumed = nullptr);
+conv1d_constructor_args parse_args(std::string_view text, std::size_t* consumed = nullptr);
 
 /** Parses "N,C,L", "C,L", "(N, C, L)" or "[N, C, L]" into dims. Throws
  * parse_error. */

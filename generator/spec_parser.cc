@@ -157,7 +157,7 @@ std::string text_value(const parser& p, const value& v, std::string_view name) {
   return v.text;
 }
 
-void assign(const parser& p, conv1d_args& a, std::string_view name, const value& v) {
+void assign(const parser& p, conv1d_constructor_args& a, std::string_view name, const value& v) {
   if (name == "in_channels") a.in_channels = plain_int(p, v, name);
   else if (name == "out_channels") a.out_channels = plain_int(p, v, name);
   else if (name == "kernel_size") a.kernel_size = single_int(p, v, name);
@@ -194,7 +194,7 @@ void assign(const parser& p, conv1d_args& a, std::string_view name, const value&
 
 }  // namespace
 
-conv1d_args parse_args(std::string_view text, std::size_t* consumed) {
+conv1d_constructor_args parse_args(std::string_view text, std::size_t* consumed) {
   parser p(text);
   const std::size_t name_pos = (p.peek(), p.pos());
   const std::string_view name = p.dotted_name();
@@ -203,7 +203,7 @@ conv1d_args parse_args(std::string_view text, std::size_t* consumed) {
                                   : fmt::format("expected Conv1d, nn.Conv1d or torch.nn.Conv1d, found '{}'", name));
   p.expect('(', "after Conv1d");
 
-  conv1d_args args;
+  conv1d_constructor_args args;
   std::array<bool, kParameterNames.size()> given{};
   std::size_t positional = 0;
   bool keywords_started = false;

@@ -6,6 +6,9 @@
 
 #include <algorithm>
 
+#include "runtime/dispatch.h"
+#include "runtime/driver.h"
+#include "runtime/kernel.h"
 #include "runtime/reference.h"
 
 namespace convjit {
@@ -27,8 +30,6 @@ backend parse_backend(std::string_view name) {
               fmt::format("unknown backend '{}': expected one of reference, xbyak, llvm, aot", name));
 }
 
-std::vector<backend> available_backends() { return {backend::reference}; }
-
 conv1d conv1d::create(const conv1d_spec& spec, std::span<const float> weight, std::span<const float> bias,
                       const conv1d_options& options) {
   check_layer(spec);
@@ -43,13 +44,19 @@ conv1d conv1d::create(const conv1d_spec& spec, std::span<const float> weight, st
                                         spec.out_channels, bias.size())
                           : fmt::format("{} has bias=False, but a bias of {} floats was given", to_string(spec),
                                         bias.size()));
-  const backend chosen = options.force_backend.value_or(backend::reference);
-  const auto available = available_backends();
-  if (std::find(available.begin(), available.end(), chosen) == available.end())
-    throw error(errc::backend_unavailable,
-                fmt::format("backend '{}' is not available in this build", backend_name(chosen)));
-  return conv1d(spec, {weight.begin(), weight.end()}, {bias.begin(), bias.end()}, chosen);
+  auto k = select_kernel(spec, options.force_backend);
+  std::vector<float> weights = k->plan ? k->plan->pack_weights(weight.data())
+                                       : std::vector<float>(weight.begin(), weight.end());
+  return conv1d(spec, std::move(weights), {bias.begin(), bias.end()}, std::move(k), options.threads);
 }
+
+conv1d::conv1d(const conv1d_spec& spec, std::vector<float> weight, std::vector<float> bias,
+               std::shared_ptr<const kernel> k, int threads)
+    : spec_(spec), weight_(std::move(weight)), bias_(std::move(bias)), kernel_(std::move(k)), threads_(threads) {}
+
+backend conv1d::selected_backend() const { return kernel_->from; }
+
+const std::string& conv1d::kernel_name() const { return kernel_->name; }
 
 std::vector<std::int64_t> conv1d::output_dims(std::span<const std::int64_t> input_dims) const {
   return convjit::output_dims(spec_, input_dims);
@@ -69,7 +76,9 @@ void conv1d::forward(std::span<const float> src, std::span<const std::int64_t> i
   if (std::int64_t(dst.size()) != out.count())
     throw error(errc::buffer_size_mismatch, fmt::format("output {} holds {} floats, but the buffer has {}",
                                                         format_dims(out.dims()), out.count(), dst.size()));
-  reference_conv1d(spec_, in, src.data(), weight_.data(), spec_.bias ? bias_.data() : nullptr, dst.data());
+  const float* bias = spec_.bias ? bias_.data() : nullptr;
+  if (kernel_->plan) run_conv1d(*kernel_, weight_.data(), bias, in, src.data(), dst.data(), threads_);
+  else reference_conv1d(spec_, in, src.data(), weight_.data(), bias, dst.data());
 }
 
 }  // namespace convjit

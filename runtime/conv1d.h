@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -25,8 +26,11 @@ backend parse_backend(std::string_view name);
 std::vector<backend> available_backends();
 
 struct conv1d_options {
-  std::optional<backend> force_backend;  // empty: the best available
+  std::optional<backend> force_backend;  // empty: the best available (or CONVJIT_BACKEND)
+  int threads = 0;                        // 0: all hardware threads (OMP_NUM_THREADS)
 };
+
+struct kernel;
 
 /** A Conv1d layer: spec, weight (C_out, C_in/groups, K) and bias (C_out).
  * Creating it runs every check that does not depend on the input; forward()
@@ -45,7 +49,9 @@ class conv1d {
                        const conv1d_options& options = {});
 
   const conv1d_spec& spec() const { return spec_; }
-  backend selected_backend() const { return backend_; }
+  backend selected_backend() const;
+  /** The kernel's name, e.g. convjit_f32_ic40oc10k3s2p3d1g1__avx512_oc5x2, or "reference". */
+  const std::string& kernel_name() const;
 
   /** PyTorch's output dims for an input of `input_dims`, or its error. */
   std::vector<std::int64_t> output_dims(std::span<const std::int64_t> input_dims) const;
@@ -56,13 +62,14 @@ class conv1d {
   void forward(std::span<const float> src, std::span<const std::int64_t> input_dims, std::span<float> dst) const;
 
  private:
-  conv1d(const conv1d_spec& spec, std::vector<float> weight, std::vector<float> bias, backend b)
-      : spec_(spec), weight_(std::move(weight)), bias_(std::move(bias)), backend_(b) {}
+  conv1d(const conv1d_spec& spec, std::vector<float> weight, std::vector<float> bias,
+         std::shared_ptr<const kernel> k, int threads);
 
   conv1d_spec spec_;
-  std::vector<float> weight_;
+  std::vector<float> weight_;  // (C_out, C_in/groups, K), or packed for the kernel's plan
   std::vector<float> bias_;
-  backend backend_;
+  std::shared_ptr<const kernel> kernel_;
+  int threads_;
 };
 
 }  // namespace convjit

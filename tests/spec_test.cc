@@ -85,7 +85,7 @@ TEST(spec_test, canonical_string_round_trips) {
             "Conv1d(2, 2, 3, padding_mode='reflect')");
   std::mt19937 rng(7);
   for (int i = 0; i < 500; ++i) {
-    conv1d_args a;
+    conv1d_constructor_args a;
     a.groups = std::uniform_int_distribution<std::int64_t>(1, 4)(rng);
     a.in_channels = a.groups * std::uniform_int_distribution<std::int64_t>(0, 9)(rng);
     a.out_channels = a.groups * std::uniform_int_distribution<std::int64_t>(0, 9)(rng);

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: MIT
+// The dispatch list.
+#include "runtime/dispatch.h"
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+
+#include "runtime/kernel_cache.h"
+#include "runtime/xbyak_jit.h"
+
+namespace convjit {
+namespace {
+
+constexpr backend kOrder[] = {backend::aot, backend::xbyak, backend::llvm, backend::reference};
+
+bool verbose() {
+  static const bool on = [] {
+    const char* v = std::getenv("CONVJIT_VERBOSE");
+    return v && *v && std::string_view(v) != "0";
+  }();
+  return on;
+}
+
+std::optional<backend> backend_from_environment() {
+  const char* name = std::getenv("CONVJIT_BACKEND");
+  if (!name || !*name) return std::nullopt;
+  return parse_backend(name);
+}
+
+std::shared_ptr<const kernel> reference_kernel() {
+  static const auto k = [] {
+    auto r = std::make_shared<kernel>();
+    r->from = backend::reference;
+    r->name = "reference";
+    return r;
+  }();
+  return k;
+}
+
+// The kernel of `b` for `spec`, or null with *why set.
+std::shared_ptr<const kernel> try_backend(backend b, const conv1d_spec& spec, std::string* why, bool* built) {
+  switch (b) {
+    case backend::aot:
+      *why = "no ahead-of-time kernel was built for this spec";
+      return nullptr;
+    case backend::llvm:
+      *why = "this build has no LLVM backend";
+      return nullptr;
+    case backend::reference:
+      return reference_kernel();
+    case backend::xbyak: {
+      const isa target = max_isa();
+      auto plan = make_plan(spec, target, why);
+      if (!plan) return nullptr;
+      return kernel_cache::global().get_or_create(
+          {spec, target, backend::xbyak}, [&] { return build_xbyak_kernel(*plan); }, built);
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::optional<std::string> backend_declines(backend b, const conv1d_spec& spec) {
+  std::string why;
+  bool built = false;
+  if (try_backend(b, spec, &why, &built)) return std::nullopt;
+  return why;
+}
+
+std::vector<backend> available_backends() {
+  std::vector<backend> available;
+  if (mayiuse(isa::avx2)) available.push_back(backend::xbyak);
+  available.push_back(backend::reference);
+  return available;
+}
+
+std::shared_ptr<const kernel> select_kernel(const conv1d_spec& spec, std::optional<backend> forced) {
+  if (!forced) forced = backend_from_environment();
+  std::string skipped;
+  for (backend b : kOrder) {
+    if (forced && b != *forced) continue;
+    std::string why;
+    bool built = false;
+    auto k = try_backend(b, spec, &why, &built);
+    if (k) {
+      if (verbose())
+        fmt::print(stderr, "convjit: {}: {} kernel {}{}{}{}\n", to_string(spec), backend_name(b), k->name,
+                   k->plan ? fmt::format(" ({})", k->plan->describe()) : "",
+                   built ? fmt::format(", generated in {:.0f} us", k->build_us) : k->plan ? ", from the cache" : "",
+                   skipped.empty() ? "" : "; skipped " + skipped);
+      return k;
+    }
+    if (forced)
+      throw error(errc::backend_unavailable,
+                  fmt::format("backend '{}' cannot run {}: {}", backend_name(b), to_string(spec), why));
+    skipped += fmt::format("{}{}: {}", skipped.empty() ? "" : "; ", backend_name(b), why);
+  }
+  return reference_kernel();  // unreachable: the reference accepts everything
+}
+
+}  // namespace convjit

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: MIT
+// The driver.
+#include "runtime/driver.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+namespace convjit {
+namespace {
+
+constexpr double kFlopsPerThread = 1e6;  // below this a second thread costs more than it saves
+
+// The input a windowed tile reads, as the kernel expects it: per input
+// channel, `stride` phase rows of window_phase_length() floats, with the
+// padding mode applied. Positions past the padded input only feed outputs
+// beyond L_out, which are discarded: they read zero.
+void build_window(const kernel_plan& p, const float* src_rows, std::int64_t l_in, std::int64_t tile, float* window) {
+  const conv1d_spec& s = p.spec;
+  const std::int64_t phase_length = p.window_phase_length(), first = p.window_first(tile);
+  const std::int64_t lowest = -s.pad_left(), highest = l_in + s.pad_right();
+  for (std::int64_t c = 0; c < s.in_channels_per_group(); ++c) {
+    const float* x = src_rows + c * l_in;
+    for (std::int64_t r = 0; r < s.stride; ++r) {
+      float* row = window + (c * s.stride + r) * phase_length;
+      for (std::int64_t m = 0; m < phase_length; ++m) {
+        const std::int64_t position = first + m * s.stride + r;
+        std::int64_t from = -1;
+        if (position >= lowest && position < highest) from = source_position(s.mode, position, l_in);
+        row[m] = from < 0 ? 0.0f : x[from];
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, const ncl_shape& in, const float* src,
+                float* dst, int threads) {
+  const kernel_plan& p = *k.plan;
+  const conv1d_spec& s = p.spec;
+  const ncl_shape out = output_shape(s, in);
+  if (out.count() == 0) return;
+  const std::int64_t cin_g = s.in_channels_per_group(), cout_g = s.out_channels_per_group();
+  const std::int64_t tiles = p.tile_count(out.l), tile_width = p.tile_width();
+  const std::int64_t items = in.n * s.groups * tiles;
+  const double flops = 2.0 * double(out.count()) * double(cin_g) * double(s.kernel_size);
+  if (threads <= 0) threads = omp_get_max_threads();
+  threads = int(std::clamp<std::int64_t>(std::min<std::int64_t>(threads, std::int64_t(flops / kFlopsPerThread)), 1,
+                                         items));
+
+#pragma omp parallel num_threads(threads)
+  {
+    std::vector<float> window, partial;  // per thread
+#pragma omp for schedule(static)
+    for (std::int64_t item = 0; item < items; ++item) {
+      const std::int64_t tile = item % tiles, g = item / tiles % s.groups, n = item / tiles / s.groups;
+      const float* src_rows = src + (n * in.c + g * cin_g) * in.l;
+      conv1d_args args{};
+      if (p.tile_in_place(tile, in.l, out.l)) {
+        args.src = src_rows + tile * tile_width - s.pad_left();
+        args.src_stride = in.l;
+      } else {
+        window.resize(std::size_t(cin_g * p.window_row_floats()));
+        build_window(p, src_rows, in.l, tile, window.data());
+        args.src = window.data();
+        args.src_stride = p.window_row_floats();
+        args.phase_stride = p.window_phase_length();
+      }
+      const std::int64_t valid = std::min(tile_width, out.l - tile * tile_width);
+      for (int b = 0; b < p.blocks_per_group(); ++b) {
+        const int rows = p.block_rows(b);
+        const std::int64_t first_channel = g * cout_g + std::int64_t(b) * p.oc_block;
+        float* dst_tile = dst + (n * out.c + first_channel) * out.l + tile * tile_width;
+        args.wei = packed_weight + p.weight_block_offset(g, b);
+        args.bias = bias ? bias + first_channel : nullptr;
+        if (valid == tile_width) {
+          args.dst = dst_tile;
+          args.dst_stride = out.l;
+        } else {  // the partial last tile: computed whole, stored in part
+          partial.resize(std::size_t(p.oc_block * tile_width));
+          args.dst = partial.data();
+          args.dst_stride = tile_width;
+        }
+        (rows == p.oc_block ? k.block_fn : k.tail_fn)(&args);
+        if (valid != tile_width)
+          for (int o = 0; o < rows; ++o)
+            std::memcpy(dst_tile + o * out.l, partial.data() + o * tile_width, std::size_t(valid) * sizeof(float));
+      }
+    }
+  }
+}
+
+}  // namespace convjit

@@ -28,8 +28,8 @@ const Reg64 reg_count = rax;
 const Reg64 reg_bias = r10;
 // Byte offsets of phases 1.. of a strided input; the callee-saved ones are
 // pushed only when used. plan.cc's kPhaseRegisters is this list's length.
-const Reg64 reg_phases[] = {r11, rbx, rbp, r12, r13, r14};
-const Reg64 callee_saved[] = {rbx, rbp, r12, r13, r14};
+const Reg64 reg_phases[] = {r11, rbx, rbp, r12, r13, r14, r15};
+const Reg64 callee_saved[] = {rbx, rbp, r12, r13, r14, r15};
 
 template <class Vmm>
 Vmm vmm(int index) {

@@ -12,7 +12,7 @@ namespace {
 
 // General-purpose registers left for phase offsets after the kernel's own
 // (args, src, weights, dst, strides, counter): see emit_xbyak.cc.
-constexpr int kPhaseRegisters = 6;
+constexpr int kPhaseRegisters = 7;  // every phase of a stride up to 8
 // Largest displacement a tap may need: x86 displacements are 32-bit.
 constexpr std::int64_t kMaxDisplacementBytes = std::numeric_limits<std::int32_t>::max() / 2;
 

@@ -44,7 +44,7 @@ conv1d conv1d::create(const conv1d_spec& spec, std::span<const float> weight, st
                                         spec.out_channels, bias.size())
                           : fmt::format("{} has bias=False, but a bias of {} floats was given", to_string(spec),
                                         bias.size()));
-  auto k = select_kernel(spec, options.force_backend);
+  auto k = select_kernel(spec, options.force_backend, options.max_isa);
   std::vector<float> weights = k->plan ? k->plan->pack_weights(weight.data())
                                        : std::vector<float>(weight.begin(), weight.end());
   return conv1d(spec, std::move(weights), {bias.begin(), bias.end()}, std::move(k), options.threads);

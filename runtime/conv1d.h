@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "generator/error.h"
+#include "generator/isa.h"
 #include "generator/spec.h"
 
 namespace convjit {
@@ -28,6 +29,7 @@ std::vector<backend> available_backends();
 struct conv1d_options {
   std::optional<backend> force_backend;  // empty: the best available (or CONVJIT_BACKEND)
   int threads = 0;                        // 0: all hardware threads (OMP_NUM_THREADS)
+  std::optional<isa> max_isa;             // a cap below CONVJIT_MAX_ISA, e.g. avx2 on an AVX-512 host
 };
 
 struct kernel;

@@ -38,8 +38,9 @@ std::shared_ptr<const kernel> reference_kernel() {
   return k;
 }
 
-// The kernel of `b` for `spec`, or null with *why set.
-std::shared_ptr<const kernel> try_backend(backend b, const conv1d_spec& spec, std::string* why, bool* built) {
+// The kernel of `b` for `spec` on `target`, or null with *why set.
+std::shared_ptr<const kernel> try_backend(backend b, const conv1d_spec& spec, isa target, std::string* why,
+                                          bool* built) {
   switch (b) {
     case backend::aot:
       *why = "no ahead-of-time kernel was built for this spec";
@@ -50,7 +51,6 @@ std::shared_ptr<const kernel> try_backend(backend b, const conv1d_spec& spec, st
     case backend::reference:
       return reference_kernel();
     case backend::xbyak: {
-      const isa target = max_isa();
       auto plan = make_plan(spec, target, why);
       if (!plan) return nullptr;
       return kernel_cache::global().get_or_create(
@@ -62,13 +62,6 @@ std::shared_ptr<const kernel> try_backend(backend b, const conv1d_spec& spec, st
 
 }  // namespace
 
-std::optional<std::string> backend_declines(backend b, const conv1d_spec& spec) {
-  std::string why;
-  bool built = false;
-  if (try_backend(b, spec, &why, &built)) return std::nullopt;
-  return why;
-}
-
 std::vector<backend> available_backends() {
   std::vector<backend> available;
   if (mayiuse(isa::avx2)) available.push_back(backend::xbyak);
@@ -76,14 +69,17 @@ std::vector<backend> available_backends() {
   return available;
 }
 
-std::shared_ptr<const kernel> select_kernel(const conv1d_spec& spec, std::optional<backend> forced) {
+std::shared_ptr<const kernel> select_kernel(const conv1d_spec& spec, std::optional<backend> forced,
+                                            std::optional<isa> cap) {
   if (!forced) forced = backend_from_environment();
+  isa target = max_isa();
+  if (cap && is_subset(*cap, target)) target = *cap;
   std::string skipped;
   for (backend b : kOrder) {
     if (forced && b != *forced) continue;
     std::string why;
     bool built = false;
-    auto k = try_backend(b, spec, &why, &built);
+    auto k = try_backend(b, spec, target, &why, &built);
     if (k) {
       if (verbose())
         fmt::print(stderr, "convjit: {}: {} kernel {}{}{}{}\n", to_string(spec), backend_name(b), k->name,

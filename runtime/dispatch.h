@@ -10,14 +10,12 @@
 
 namespace convjit {
 
-/** The kernel for `spec`: the first backend of aot, xbyak, llvm, reference
+/** The kernel for `spec`, for the best ISA within max_isa() and `cap`: the first backend of aot, xbyak, llvm, reference
  * that accepts it, each one that declines saying why. `forced` (or
  * CONVJIT_BACKEND) tries that backend alone and throws backend_unavailable with
  * its reason if it declines. Kernels come from kernel_cache::global(). With
  * CONVJIT_VERBOSE=1 the choice, the reasons and the build time go to stderr. */
-std::shared_ptr<const kernel> select_kernel(const conv1d_spec& spec, std::optional<backend> forced);
-
-/** Why `b` cannot serve `spec` on this host, or nullopt if it can. */
-std::optional<std::string> backend_declines(backend b, const conv1d_spec& spec);
+std::shared_ptr<const kernel> select_kernel(const conv1d_spec& spec, std::optional<backend> forced,
+                                            std::optional<isa> cap = std::nullopt);
 
 }  // namespace convjit

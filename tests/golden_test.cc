@@ -3,40 +3,41 @@
 #include <gtest/gtest.h>
 
 #include "runtime/conv1d.h"
+#include "tests/backend_configs.h"
 #include "tests/pytorch_golden.h"
 
 namespace convjit {
 namespace {
 
+using testing::backend_config;
 using testing::golden_case;
 using testing::golden_cases;
 
 struct golden_param {
   std::size_t index;
-  backend b;
+  backend_config config;
 };
 
 std::vector<golden_param> all_params() {
   std::vector<golden_param> params;
-  for (backend b : available_backends())
-    for (std::size_t i = 0; i < golden_cases().size(); ++i) params.push_back({i, b});
+  for (const backend_config& config : testing::all_backend_configs())
+    for (std::size_t i = 0; i < golden_cases().size(); ++i) params.push_back({i, config});
   return params;
 }
 
 void PrintTo(const golden_param& p, std::ostream* os) {
-  *os << golden_cases()[p.index].pytorch_spelling() << " on " << backend_name(p.b);
+  *os << golden_cases()[p.index].pytorch_spelling() << " on " << p.config.name();
 }
 
 class golden_test : public ::testing::TestWithParam<golden_param> {};
 
 // The error code convjit reports for a case, or "-" when it computes an output
 // (written to *out). The spec goes through the PyTorch spelling.
-std::string run_case(const golden_case& c, backend b, std::vector<std::int64_t>* out_dims, std::vector<float>* out) {
+std::string run_case(const golden_case& c, const backend_config& config, std::vector<std::int64_t>* out_dims,
+                     std::vector<float>* out) {
   try {
     const conv1d_spec spec = parse_spec(c.pytorch_spelling());
-    conv1d_options options;
-    options.force_backend = b;
-    const auto layer = conv1d::create(spec, c.weight, c.bias_values, options);
+    const auto layer = conv1d::create(spec, c.weight, c.bias_values, config.options());
     *out_dims = layer.output_dims(c.input_dims);
     out->assign(static_cast<std::size_t>(layer.output_count(c.input_dims)), 0.0f);
     layer.forward(c.input, c.input_dims, *out);
@@ -48,10 +49,11 @@ std::string run_case(const golden_case& c, backend b, std::vector<std::int64_t>*
 
 TEST_P(golden_test, matches_pytorch) {
   const golden_case& c = golden_cases()[GetParam().index];
+  if (const std::string why = GetParam().config.missing(); !why.empty()) GTEST_SKIP() << why;
   SCOPED_TRACE(c.pytorch_spelling());
   std::vector<std::int64_t> dims;
   std::vector<float> out;
-  const std::string code = run_case(c, GetParam().b, &dims, &out);
+  const std::string code = run_case(c, GetParam().config, &dims, &out);
   ASSERT_EQ(code, c.error);
   if (c.error != "-") return;
   if (c.has_flag("version_sensitive") && dims != c.output_dims) {
@@ -84,8 +86,7 @@ TEST(golden_corpus, has_every_case) {
 
 INSTANTIATE_TEST_SUITE_P(pytorch, golden_test, ::testing::ValuesIn(all_params()),
                          [](const ::testing::TestParamInfo<golden_param>& param) {
-                           return golden_cases()[param.param.index].name + "__" +
-                                  std::string(backend_name(param.param.b));
+                           return golden_cases()[param.param.index].name + "__" + param.param.config.name();
                          });
 
 }  // namespace

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: MIT
+// Plan invariants: register budget, every output written once, tails, packing.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "generator/plan.h"
+
+namespace convjit {
+namespace {
+
+kernel_plan plan_of(const char* text, isa target) {
+  std::string why;
+  auto plan = make_plan(parse_spec(text), target, &why);
+  EXPECT_TRUE(plan) << text << ": " << why;
+  return *plan;
+}
+
+// A spread of layers: dense, grouped, depthwise, strided, dilated, padded.
+const char* const kSpecs[] = {
+    "Conv1d(512, 512, 3, stride=2, padding=1)", "Conv1d(80, 512, 3, padding=1)", "Conv1d(1, 512, 10, stride=5)",
+    "Conv1d(256, 256, 31, padding=15, groups=256)", "Conv1d(100, 100, 1)", "Conv1d(5, 5, 49, groups=5, bias=False)",
+    "Conv1d(64, 128, 2, dilation=512)", "Conv1d(6, 10, 7, stride=3, padding=4, groups=2, padding_mode='reflect')",
+    "Conv1d(3, 7, 5, stride=8, dilation=3, padding_mode='circular', padding=6)", "Conv1d(8, 16, 3, groups=8)"};
+
+TEST(plan_test, register_budget_holds) {
+  for (isa target : {isa::avx2, isa::avx512})
+    for (const char* text : kSpecs) {
+      const kernel_plan p = plan_of(text, target);
+      EXPECT_LE(p.vector_registers_used(), vector_registers(target)) << text;
+      EXPECT_GE(p.oc_block, 1);
+      EXPECT_LE(p.oc_block, p.spec.out_channels_per_group()) << text;
+      EXPECT_EQ(p.oc_tail, p.spec.out_channels_per_group() % p.oc_block) << text;
+      EXPECT_EQ(p.vlen, vector_floats(target));
+      // Accumulators, src vectors and the weight never share a register.
+      EXPECT_LT(p.acc_register(p.oc_block - 1, p.ur_w - 1), p.src_in_registers ? p.src_register(0) : p.weight_register());
+    }
+}
+
+TEST(plan_test, is_deterministic) {
+  for (const char* text : kSpecs) {
+    const kernel_plan a = plan_of(text, isa::avx512), b = plan_of(text, isa::avx512);
+    EXPECT_EQ(a.describe(), b.describe());
+    EXPECT_EQ(a.name(), b.name());
+  }
+}
+
+TEST(plan_test, depthwise_is_its_own_strategy) {
+  const kernel_plan dw = plan_of("Conv1d(256, 256, 31, padding=15, groups=256)", isa::avx512);
+  EXPECT_TRUE(dw.depthwise);
+  EXPECT_EQ(dw.oc_block, 1);
+  EXPECT_FALSE(dw.src_in_registers);
+  EXPECT_GE(dw.ur_w, 8);  // enough accumulators for the FMA latency
+  const kernel_plan multiplier = plan_of("Conv1d(8, 16, 3, groups=8)", isa::avx512);
+  EXPECT_FALSE(multiplier.depthwise);  // two outputs share each input: a (tiny) dense tile
+}
+
+TEST(plan_test, stride_becomes_phases) {
+  const kernel_plan p = plan_of("Conv1d(3, 7, 5, stride=3, dilation=2)", isa::avx512);
+  // taps at 0, 2, 4, 6, 8 -> phases 0, 2, 1, 0, 2 at offsets 0, 0, 1, 2, 2
+  const std::vector<std::pair<int, std::int64_t>> expected = {{0, 0}, {2, 0}, {1, 1}, {0, 2}, {2, 2}};
+  ASSERT_EQ(p.taps.size(), expected.size());
+  for (std::size_t k = 0; k < expected.size(); ++k) {
+    EXPECT_EQ(p.taps[k].phase, expected[k].first) << k;
+    EXPECT_EQ(p.taps[k].offset, expected[k].second) << k;
+  }
+  EXPECT_EQ(p.phases_used, (std::vector<int>{0, 1, 2}));
+}
+
+// The driver's decomposition: tiles of tile_width() from 0, the last one partial.
+TEST(plan_test, tiles_write_every_output_exactly_once) {
+  std::mt19937 rng(3);
+  for (const char* text : kSpecs)
+    for (isa target : {isa::avx2, isa::avx512}) {
+      const kernel_plan p = plan_of(text, target);
+      for (int trial = 0; trial < 20; ++trial) {
+        const std::int64_t l_in = p.spec.receptive_field() + std::int64_t(rng() % 300);
+        const std::int64_t l_out = output_dims(p.spec, std::vector<std::int64_t>{p.spec.in_channels, l_in})[1];
+        std::vector<int> written(static_cast<std::size_t>(l_out), 0);
+        for (std::int64_t t = 0; t < p.tile_count(l_out); ++t) {
+          const std::int64_t first = t * p.tile_width();
+          const std::int64_t valid = std::min<std::int64_t>(p.tile_width(), l_out - first);
+          ASSERT_GT(valid, 0);
+          for (std::int64_t i = 0; i < valid; ++i) ++written[static_cast<std::size_t>(first + i)];
+          if (p.tile_in_place(t, l_in, l_out)) {  // reads only real input, never the padding
+            EXPECT_EQ(valid, p.tile_width());
+            EXPECT_GE(first - p.spec.pad_left(), 0);
+            EXPECT_LT(first + p.tile_width() - 1 + (p.spec.kernel_size - 1) * p.spec.dilation - p.spec.pad_left(), l_in);
+          }
+        }
+        for (int w : written) ASSERT_EQ(w, 1) << text << " l_in " << l_in;
+      }
+    }
+}
+
+TEST(plan_test, windows_hold_every_tap_of_the_tile) {
+  for (const char* text : kSpecs) {
+    const kernel_plan p = plan_of(text, isa::avx512);
+    for (const tap_source& tap : p.taps) {
+      EXPECT_LT(tap.phase, p.spec.stride);
+      EXPECT_LE(tap.offset + p.tile_width(), p.window_phase_length()) << text;
+    }
+  }
+}
+
+TEST(plan_test, packing_puts_block_rows_fastest) {
+  const kernel_plan p = plan_of("Conv1d(6, 10, 7, stride=3, padding=4, groups=2)", isa::avx512);
+  std::vector<float> w(static_cast<std::size_t>(p.spec.weight_count()));
+  for (std::size_t i = 0; i < w.size(); ++i) w[i] = float(i);
+  const auto packed = p.pack_weights(w.data());
+  const std::int64_t cin_g = 3, k_size = 7;
+  for (std::int64_t g = 0; g < 2; ++g)
+    for (int b = 0; b < p.blocks_per_group(); ++b)
+      for (int o = 0; o < p.block_rows(b); ++o)
+        for (std::int64_t c = 0; c < cin_g; ++c)
+          for (std::int64_t k = 0; k < k_size; ++k) {
+            const std::int64_t channel = g * 5 + std::int64_t(b) * p.oc_block + o;
+            EXPECT_EQ(packed[std::size_t(p.weight_block_offset(g, b) + (c * k_size + k) * p.block_rows(b) + o)],
+                      w[std::size_t((channel * cin_g + c) * k_size + k)]);
+          }
+}
+
+TEST(plan_test, declines_with_a_reason) {
+  std::string why;
+  EXPECT_FALSE(make_plan(parse_spec("Conv1d(4, 4, 3)"), isa::scalar, &why));
+  EXPECT_NE(why.find("no vector ISA"), std::string::npos) << why;
+  EXPECT_FALSE(make_plan(parse_spec("Conv1d(1, 1, 3, dilation=1000000000)"), isa::avx512, &why));
+  EXPECT_NE(why.find("too wide"), std::string::npos) << why;
+  EXPECT_FALSE(make_plan(parse_spec("Conv1d(1, 1, 9, stride=9, dilation=1)"), isa::avx512, &why));
+  EXPECT_NE(why.find("phases"), std::string::npos) << why;
+}
+
+}  // namespace
+}  // namespace convjit

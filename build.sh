@@ -39,10 +39,20 @@ case "${1:-}" in
   test)
     build build -DCMAKE_BUILD_TYPE=Release -DCONVJIT_WERROR=ON
     ctest --test-dir build -j2 --output-on-failure
+    # Every code path on one machine: the same suite with the ISA capped.
+    for cap in avx2 none; do
+      echo "build.sh: tests with CONVJIT_MAX_ISA=$cap"
+      CONVJIT_MAX_ISA=$cap ctest --test-dir build -j2 --output-on-failure -E bench_cli_test
+    done
     # The baselines (libtorch, oneDNN) are not built with the sanitizers.
     build build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONVJIT_SANITIZE=address,undefined \
       -DCONVJIT_BUILD_BENCH=OFF
     ctest --test-dir build-sanitize -j2 --output-on-failure
+    # The kernel cache under concurrent first use, under ThreadSanitizer.
+    cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONVJIT_SANITIZE=thread \
+      -DCONVJIT_BUILD_BENCH=OFF >/dev/null
+    cmake --build build-tsan -j2 --target kernel_cache_test
+    ctest --test-dir build-tsan --output-on-failure -R kernel_cache_test
     ;;
   *)
     echo "usage: ./build.sh demo | test" >&2

@@ -15,6 +15,7 @@
 #include "generator/error.h"
 #include "generator/model.h"
 #include "runtime/reference.h"
+#include "runtime/xbyak_jit.h"
 
 namespace convjit::bench {
 namespace {
@@ -75,6 +76,20 @@ void bm_create(benchmark::State& state, const problem* p, std::string impl_name)
   state.counters["creation_ms"] = creation_ms;
 }
 
+// Planning plus Xbyak generation of one layer's kernels, bypassing the cache.
+void bm_codegen_xbyak(benchmark::State& state, const problem* p) {
+  std::string why;
+  const auto plan = convjit::make_plan(p->spec, convjit::max_isa(), &why);
+  if (!plan) {
+    state.SkipWithError(why.c_str());
+    return;
+  }
+  for (auto _ : state) {
+    auto fresh = convjit::make_plan(p->spec, convjit::max_isa(), &why);
+    benchmark::DoNotOptimize(convjit::build_xbyak_kernel(*fresh));
+  }
+}
+
 void bm_fma_peak(benchmark::State& state, simd isa, int threads) {
   double gflops = 0;
   for (auto _ : state) gflops = measure_fma_gflops(isa, threads);
@@ -130,6 +145,9 @@ int main(int argc, char** argv) {
             ->Unit(benchmark::kMillisecond);
         if (hw == 1) break;
       }
+      if (impl == "xbyak")
+        benchmark::RegisterBenchmark(fmt::format("BM_codegen/xbyak/{}", p.name).c_str(), bm_codegen_xbyak, &p)
+            ->Unit(benchmark::kMicrosecond);
       benchmark::RegisterBenchmark(fmt::format("BM_create/{}/{}", impl, p.name).c_str(), bm_create, &p, impl)
           ->Iterations(1)
           ->Unit(benchmark::kMillisecond);

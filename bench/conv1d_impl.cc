@@ -6,7 +6,10 @@
 #include <chrono>
 #include <random>
 
+#include <fmt/format.h>
+
 #include "runtime/conv1d.h"
+#include "runtime/kernel.h"
 
 namespace convjit::bench {
 
@@ -77,16 +80,28 @@ class convjit_impl final : public conv1d_impl {
   explicit convjit_impl(backend b) : backend_(b) {}
   std::string name() const override { return std::string(backend_name(backend_)); }
   void prepare(const problem& p, int threads) override {
-    (void)threads;  // the reference is single-threaded
     problem_ = &p;
     conv1d_options options;
     options.force_backend = backend_;
-    layer_ = std::make_unique<conv1d>(conv1d::create(p.spec, p.wei, p.bias, options));
+    options.threads = threads;
+    try {
+      layer_ = std::make_unique<conv1d>(conv1d::create(p.spec, p.wei, p.bias, options));
+    } catch (const error& e) {
+      throw impl_skipped(e.what());
+    }
     dst_.assign(static_cast<std::size_t>(p.out.count()), 0.0f);
   }
   void run() override { layer_->forward(problem_->src, problem_->input_dims, dst_); }
   std::vector<float> result() override { return dst_; }
-  std::string info() const override { return backend_ == backend::reference ? "naive direct loop, 1 thread" : ""; }
+  std::string info() const override {
+    const kernel& k = layer_->compiled();
+    return k.plan ? fmt::format("{}: {}", k.name, k.plan->describe()) : "naive direct loop, 1 thread";
+  }
+  /** Code generation of this layer's kernel (a cache hit reports the original build). */
+  double creation_ms() const override {
+    const kernel& k = layer_->compiled();
+    return k.plan ? k.build_us / 1e3 : -1;
+  }
 
  private:
   backend backend_;

@@ -16,6 +16,8 @@
 #include "generator/model.h"
 #include "runtime/conv1d.h"
 #include "runtime/explain.h"
+#include "runtime/jit_dump.h"
+#include "runtime/kernel.h"
 
 namespace convjit {
 namespace {
@@ -25,8 +27,9 @@ constexpr int kExitError = 2;  // bad spec, shape, file or usage: the contract s
 constexpr std::string_view kUsage = R"usage(usage:
   convjit explain "<spec>" [--input N,C,L | C,L]
   convjit run "<spec>" --input-shape N,C,L --input x.bin --weight w.bin [--bias b.bin]
-              --output y.bin [--backend reference|xbyak|llvm|aot]
+              --output y.bin [--backend reference|xbyak|llvm|aot] [--isa avx512|avx2]
   convjit model FILE [--backend NAME]
+  convjit asm "<spec>" [--backend xbyak] [--isa avx512|avx2]
   convjit bench "<spec>" --input N,C,L [--threads T] [--csv] [--impl a,b] [--budget s]
   convjit bench --suite FILE [--threads T] [--csv] [--markdown] [--plot out.png]
 <spec> is the PyTorch spelling, e.g. "Conv1d(40, 10, 3, stride=2, padding=3)" or
@@ -102,7 +105,26 @@ void write_floats(const std::string& path, const std::vector<float>& data) {
 conv1d_options options_from(const command_line& cl) {
   conv1d_options options;
   if (auto it = cl.flags.find("backend"); it != cl.flags.end()) options.force_backend = parse_backend(it->second);
+  if (auto it = cl.flags.find("isa"); it != cl.flags.end()) options.max_isa = parse_isa(it->second);
   return options;
+}
+
+// The plan and the disassembly of the kernels a layer runs.
+int run_asm(int argc, char** argv) {
+  const auto cl = parse_command_line(argc, argv, {"backend", "isa"});
+  const conv1d_spec spec = parse_spec(cl.positional);
+  conv1d_options options = options_from(cl);
+  if (!options.force_backend) options.force_backend = backend::xbyak;
+  const auto layer = conv1d::create(spec, std::vector<float>(std::size_t(spec.weight_count())),
+                                    std::vector<float>(std::size_t(spec.bias_count())), options);
+  const kernel& k = layer.compiled();
+  if (!k.plan) throw error(errc::backend_unavailable, fmt::format("backend '{}' generates no code", backend_name(k.from)));
+  fmt::print("{}\n{}\n{} bytes of code, generated in {:.0f} us\n", k.name, k.plan->describe(),
+             k.block_code.size() + k.tail_code.size(), k.build_us);
+  fmt::print("\n{} ({} output channels):\n{}", k.name, k.plan->oc_block, disassemble(k.block_code));
+  if (!k.tail_code.empty())
+    fmt::print("\n{}_tail ({} output channels):\n{}", k.name, k.plan->oc_tail, disassemble(k.tail_code));
+  return 0;
 }
 
 int run_explain(int argc, char** argv) {
@@ -115,7 +137,8 @@ int run_explain(int argc, char** argv) {
 }
 
 int run_run(int argc, char** argv) {
-  const auto cl = parse_command_line(argc, argv, {"input-shape", "input", "weight", "bias", "output", "backend"});
+  const auto cl =
+      parse_command_line(argc, argv, {"input-shape", "input", "weight", "bias", "output", "backend", "isa"});
   const conv1d_spec spec = parse_spec(cl.positional);
   const auto dims = parse_dims(cl.get("input-shape"));
   const ncl_shape in = check_input(spec, dims);
@@ -141,7 +164,7 @@ int run_run(int argc, char** argv) {
 
 // The main job: explain every layer of a model and run it on made-up data.
 int run_model(int argc, char** argv) {
-  const auto cl = parse_command_line(argc, argv, {"backend"});
+  const auto cl = parse_command_line(argc, argv, {"backend", "isa"});
   const auto layers = load_model(cl.positional);
   const conv1d_options options = options_from(cl);
   std::mt19937 rng(42);
@@ -167,8 +190,8 @@ int run_model(int argc, char** argv) {
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     double sum = 0;
     for (float v : y) sum += v;
-    fmt::print("ran on {}: output {} in {:.3f} ms ({:.2f} GFLOP/s), sum of outputs {:.6g}\n",
-               backend_name(layer.selected_backend()), format_dims(layer.output_dims(l.input_dims)), ms,
+    fmt::print("ran {}: output {} in {:.3f} ms ({:.2f} GFLOP/s), sum of outputs {:.6g}\n",
+               layer.kernel_name(), format_dims(layer.output_dims(l.input_dims)), ms,
                conv1d_flops(l.spec, in) / ms * 1e-6, sum);
   }
   return 0;
@@ -184,6 +207,7 @@ int main(int argc, char** argv) {
     if (command == "explain") return run_explain(argc, argv);
     if (command == "run") return run_run(argc, argv);
     if (command == "model") return run_model(argc, argv);
+    if (command == "asm") return run_asm(argc, argv);
     if (command == "bench") {
 #ifdef CONVJIT_WITH_BENCH
       return bench::bench_command(argc - 2, argv + 2);

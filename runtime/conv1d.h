@@ -54,6 +54,8 @@ class conv1d {
   backend selected_backend() const;
   /** The kernel's name, e.g. convjit_f32_ic40oc10k3s2p3d1g1__avx512_oc5x2, or "reference". */
   const std::string& kernel_name() const;
+  /** The kernel behind this layer: its plan and machine code (see kernel.h). */
+  const kernel& compiled() const { return *kernel_; }
 
   /** PyTorch's output dims for an input of `input_dims`, or its error. */
   std::vector<std::int64_t> output_dims(std::span<const std::int64_t> input_dims) const;

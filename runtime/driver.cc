@@ -21,16 +21,24 @@ void build_window(const kernel_plan& p, const float* src_rows, std::int64_t l_in
   const conv1d_spec& s = p.spec;
   const std::int64_t phase_length = p.window_phase_length(), first = p.window_first(tile);
   const std::int64_t lowest = -s.pad_left(), highest = l_in + s.pad_right();
-  for (std::int64_t c = 0; c < s.in_channels_per_group(); ++c) {
-    const float* x = src_rows + c * l_in;
-    for (std::int64_t r = 0; r < s.stride; ++r) {
+  for (std::int64_t r = 0; r < s.stride; ++r) {
+    // Element m of phase r is input position first + r + m * stride; [m_begin, m_end) lie inside the input.
+    const std::int64_t start = first + r;
+    const std::int64_t m_begin = std::clamp<std::int64_t>((-start + s.stride - 1) / s.stride, 0, phase_length);
+    const std::int64_t m_end = std::clamp<std::int64_t>((l_in - start + s.stride - 1) / s.stride, m_begin, phase_length);
+    for (std::int64_t c = 0; c < s.in_channels_per_group(); ++c) {
+      const float* x = src_rows + c * l_in;
       float* row = window + (c * s.stride + r) * phase_length;
-      for (std::int64_t m = 0; m < phase_length; ++m) {
-        const std::int64_t position = first + m * s.stride + r;
-        std::int64_t from = -1;
-        if (position >= lowest && position < highest) from = source_position(s.mode, position, l_in);
-        row[m] = from < 0 ? 0.0f : x[from];
-      }
+      auto padded = [&](std::int64_t m) {
+        const std::int64_t position = start + m * s.stride;
+        const std::int64_t from = position >= lowest && position < highest ? source_position(s.mode, position, l_in) : -1;
+        return from < 0 ? 0.0f : x[from];
+      };
+      for (std::int64_t m = 0; m < m_begin; ++m) row[m] = padded(m);
+      const float* in = x + start + m_begin * s.stride;
+      if (s.stride == 1) std::memcpy(row + m_begin, in, std::size_t(m_end - m_begin) * sizeof(float));
+      else for (std::int64_t m = m_begin; m < m_end; ++m, in += s.stride) row[m] = *in;
+      for (std::int64_t m = m_end; m < phase_length; ++m) row[m] = padded(m);
     }
   }
 }

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "generator/isa.h"
 #include "generator/spec.h"
 #include "tests/pytorch_golden.h"
 
@@ -165,6 +166,49 @@ TEST(cli_test, run_refuses_bad_files_and_backends) {
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.err.find("bias_mismatch"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(y));
+}
+
+bool host_generates_code() {
+  return convjit::mayiuse(convjit::isa::avx2);
+}
+
+TEST(cli_test, asm_prints_the_plan_and_disassembly) {
+  if (!host_generates_code()) GTEST_SKIP() << "no ISA to generate for";
+  const result r = convjit("asm \"Conv1d(16, 20, 3, stride=2)\" --isa avx2");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("convjit_f32_ic16oc20k3s2p0d1g1__avx2_oc"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("vfmadd231ps ymm"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("ret"), std::string::npos);
+  EXPECT_EQ(convjit("asm \"Conv1d(16, 20, 3)\" --backend reference").status, 2);
+  EXPECT_EQ(convjit("asm \"Conv1d(16, 20, 3)\" --isa sse9").status, 2);
+}
+
+TEST(cli_test, environment_forces_logs_and_dumps) {
+  if (!host_generates_code()) GTEST_SKIP() << "no ISA to generate for";
+  const auto dump = scratch() / "dump";
+  std::filesystem::remove_all(dump);
+  const std::string env = "CONVJIT_VERBOSE=1 CONVJIT_DUMP=" + dump.string() + " ";
+  const auto model = scratch() / "model.txt";
+  std::ofstream(model) << "l: Conv1d(8, 12, 5, padding=2, padding_mode='reflect') input (2, 8, 40)\n";
+  const auto command = [&](const std::string& prefix) {
+    const auto err_file = scratch() / "stderr.txt";
+    std::system((prefix + CONVJIT_CLI + " model " + model.string() + " >/dev/null 2>" + err_file.string()).c_str());
+    return slurp(err_file);
+  };
+  std::string log = command(env);
+  EXPECT_NE(log.find("xbyak kernel convjit_f32_ic8oc12k5s1p2d1g1_reflect__"), std::string::npos) << log;
+  EXPECT_NE(log.find("generated in"), std::string::npos) << log;
+  EXPECT_NE(log.find("skipped aot: no ahead-of-time kernel"), std::string::npos) << log;
+  ASSERT_TRUE(std::filesystem::exists(dump));
+  bool dumped = false;
+  for (const auto& f : std::filesystem::directory_iterator(dump))
+    dumped |= f.path().extension() == ".bin" && std::filesystem::file_size(f.path()) > 0;
+  EXPECT_TRUE(dumped);
+  // CONVJIT_BACKEND forces a backend: the reference runs, and says so.
+  log = command("CONVJIT_VERBOSE=1 CONVJIT_BACKEND=reference ");
+  EXPECT_NE(log.find("reference kernel reference"), std::string::npos) << log;
+  log = command("CONVJIT_BACKEND=llvm ");
+  EXPECT_NE(log.find("backend 'llvm' cannot run"), std::string::npos) << log;
 }
 
 TEST(cli_test, model_explains_and_runs_the_seed_examples) {

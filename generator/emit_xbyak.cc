@@ -38,22 +38,28 @@ Vmm vmm(int index) {
 
 }  // namespace
 
-std::size_t xbyak_kernel::code_capacity(const kernel_plan& plan, int rows) {
-  // At most 10 bytes an instruction (EVEX with a 32-bit displacement).
-  const std::size_t per_tap = std::size_t(plan.ur_w) + rows + std::size_t(rows) * plan.ur_w;
-  const std::size_t bytes = (per_tap * plan.spec.kernel_size + 3 * std::size_t(rows) * plan.ur_w + 64) * 10;
+std::size_t xbyak_kernel::code_capacity(const kernel_plan& plan) {
+  // At most 10 bytes an instruction (EVEX with a 32-bit displacement), 16 of alignment.
+  std::size_t bytes = 0;
+  for (const auto& v : plan.variants()) {
+    const std::size_t per_tap = std::size_t(v.ur) + v.rows + std::size_t(v.rows) * v.ur;
+    bytes += (per_tap * std::size_t(plan.spec.kernel_size) + 3 * std::size_t(v.rows) * v.ur + 64) * 10 + 16;
+  }
   return (bytes + 4095) / 4096 * 4096;
 }
 
-xbyak_kernel::xbyak_kernel(const kernel_plan& plan, int rows)
-    : CodeGenerator(code_capacity(plan, rows), DontSetProtectRWE) {
-  if (plan.target == isa::avx512) generate<Zmm>(plan, rows);
-  else generate<Ymm>(plan, rows);
+xbyak_kernel::xbyak_kernel(const kernel_plan& plan) : CodeGenerator(code_capacity(plan), DontSetProtectRWE) {
+  for (const auto& v : plan.variants()) {
+    align(16);
+    entries_.push_back(getSize());
+    if (plan.target == isa::avx512) generate<Zmm>(plan, v.rows, v.ur);
+    else generate<Ymm>(plan, v.rows, v.ur);
+  }
   setProtectModeRE();  // W^X: writable while emitting, executable after
 }
 
 template <class Vmm>
-void xbyak_kernel::generate(const kernel_plan& p, int rows) {
+void xbyak_kernel::generate(const kernel_plan& p, int rows, int ur) {
   const int vector_bytes = p.vlen * int(sizeof(float));
   const int k_size = int(p.spec.kernel_size);
   // input: args in reg_args / output: dst tile / destroys: the roles above.
@@ -96,13 +102,13 @@ void xbyak_kernel::generate(const kernel_plan& p, int rows) {
     jz(no_bias, T_NEAR);
     for (int o = 0; o < rows; ++o) {
       vbroadcastss(vmm<Vmm>(p.acc_register(o, 0)), ptr[reg_bias + o * int(sizeof(float))]);
-      for (int j = 1; j < p.ur_w; ++j) vmovaps(vmm<Vmm>(p.acc_register(o, j)), vmm<Vmm>(p.acc_register(o, 0)));
+      for (int j = 1; j < ur; ++j) vmovaps(vmm<Vmm>(p.acc_register(o, j)), vmm<Vmm>(p.acc_register(o, 0)));
     }
     jmp(accumulators_ready, T_NEAR);
   }
   L(no_bias);
   for (int o = 0; o < rows; ++o)
-    for (int j = 0; j < p.ur_w; ++j) vxorps(vmm<Vmm>(p.acc_register(o, j)), vmm<Vmm>(p.acc_register(o, j)), vmm<Vmm>(p.acc_register(o, j)));
+    for (int j = 0; j < ur; ++j) vxorps(vmm<Vmm>(p.acc_register(o, j)), vmm<Vmm>(p.acc_register(o, j)), vmm<Vmm>(p.acc_register(o, j)));
   L(accumulators_ready);
 
   // One input channel: every tap, every tile row and vector, unrolled.
@@ -116,10 +122,10 @@ void xbyak_kernel::generate(const kernel_plan& p, int rows) {
         return phase ? ptr[reg_src + *phase + disp] : ptr[reg_src + disp];
       };
       if (p.src_in_registers)
-        for (int j = 0; j < p.ur_w; ++j) vmovups(vmm<Vmm>(p.src_register(j)), src_vector(j));
+        for (int j = 0; j < ur; ++j) vmovups(vmm<Vmm>(p.src_register(j)), src_vector(j));
       for (int o = 0; o < rows; ++o) {
         vbroadcastss(weight, ptr[reg_wei + (k * rows + o) * int(sizeof(float))]);
-        for (int j = 0; j < p.ur_w; ++j) {
+        for (int j = 0; j < ur; ++j) {
           if (p.src_in_registers) vfmadd231ps(vmm<Vmm>(p.acc_register(o, j)), vmm<Vmm>(p.src_register(j)), weight);
           else vfmadd231ps(vmm<Vmm>(p.acc_register(o, j)), weight, src_vector(j));
         }
@@ -143,7 +149,7 @@ void xbyak_kernel::generate(const kernel_plan& p, int rows) {
   }
 
   for (int o = 0; o < rows; ++o) {
-    for (int j = 0; j < p.ur_w; ++j) vmovups(ptr[reg_dst + j * vector_bytes], vmm<Vmm>(p.acc_register(o, j)));
+    for (int j = 0; j < ur; ++j) vmovups(ptr[reg_dst + j * vector_bytes], vmm<Vmm>(p.acc_register(o, j)));
     if (o + 1 < rows) add(reg_dst, reg_dst_stride);
   }
   for (auto it = pushed.rbegin(); it != pushed.rend(); ++it) pop(*it);

@@ -9,23 +9,29 @@
 
 namespace convjit {
 
-/** Emits, in its constructor, the kernel of `plan` for a block of `rows`
- * output channels (plan.oc_block, or plan.oc_tail): fully unrolled over the
- * taps and the register tile, a loop over the input channels, every offset an
- * immediate, bias fused into the accumulator initialisation. The code is made
- * read/execute-only before the constructor returns (W^X). Walks the plan and
- * decides nothing. Throws Xbyak::Error if the assembler fails. */
+/** Emits, in its constructor, every kernel variant of `plan` (plan.variants())
+ * into one code buffer: each fully unrolled over the taps and its register
+ * tile, a loop over the input channels, every offset an immediate, bias fused
+ * into the accumulator initialisation. The code is made read/execute-only
+ * before the constructor returns (W^X). Walks the plan and decides nothing.
+ * Throws Xbyak::Error if the assembler fails. */
 class xbyak_kernel : public Xbyak::CodeGenerator {
  public:
-  xbyak_kernel(const kernel_plan& plan, int rows);
+  explicit xbyak_kernel(const kernel_plan& plan);
 
-  conv1d_kernel_fn function() const { return getCode<conv1d_kernel_fn>(); }
+  /** Entry point of variant i, and where its code starts in getCode(). */
+  conv1d_kernel_fn function(std::size_t i) const {
+    return reinterpret_cast<conv1d_kernel_fn>(const_cast<std::uint8_t*>(getCode()) + entries_[i]);
+  }
+  std::size_t entry_offset(std::size_t i) const { return entries_[i]; }
 
  private:
   template <class Vmm>
-  void generate(const kernel_plan& plan, int rows);
+  void generate(const kernel_plan& plan, int rows, int ur);
 
-  static std::size_t code_capacity(const kernel_plan& plan, int rows);
+  static std::size_t code_capacity(const kernel_plan& plan);
+
+  std::vector<std::size_t> entries_;
 };
 
 }  // namespace convjit

@@ -34,6 +34,14 @@ double tile_step_cycles(int oc, int ur, bool src_from_l2) {
 
 }  // namespace
 
+std::vector<kernel_plan::variant> kernel_plan::variants() const {
+  std::vector<variant> all;
+  for (int rows : {oc_block, oc_tail})
+    if (rows > 0)
+      for (int ur = 1; ur <= ur_w; ++ur) all.push_back({rows, ur});
+  return all;
+}
+
 int kernel_plan::blocks_per_group() const {
   return int(spec.out_channels_per_group() / oc_block) + (oc_tail ? 1 : 0);
 }

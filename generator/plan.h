@@ -51,6 +51,16 @@ struct kernel_plan {
   std::vector<int> phases_used;  // distinct phases read by the taps, ascending
 
   int tile_width() const { return ur_w * vlen; }
+
+  /** The kernels a plan has: a block of `rows` output channels (oc_block, or
+   * oc_tail) by `ur` vectors of positions, ur = ur_w for whole tiles and less
+   * for the partial last one, so it computes at most one vector too many. */
+  struct variant {
+    int rows;
+    int ur;
+  };
+  std::vector<variant> variants() const;
+  int variant_index(int rows, int ur) const { return (rows == oc_block ? 0 : ur_w) + ur - 1; }
   int blocks_per_group() const;  // full blocks plus the tail block
   /** Rows of block b of a group. */
   int block_rows(int b) const { return b < (int)(spec.out_channels_per_group() / oc_block) ? oc_block : oc_tail; }

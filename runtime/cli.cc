@@ -119,11 +119,14 @@ int run_asm(int argc, char** argv) {
                                     std::vector<float>(std::size_t(spec.bias_count())), options);
   const kernel& k = layer.compiled();
   if (!k.plan) throw error(errc::backend_unavailable, fmt::format("backend '{}' generates no code", backend_name(k.from)));
-  fmt::print("{}\n{}\n{} bytes of code, generated in {:.0f} us\n", k.name, k.plan->describe(),
-             k.block_code.size() + k.tail_code.size(), k.build_us);
-  fmt::print("\n{} ({} output channels):\n{}", k.name, k.plan->oc_block, disassemble(k.block_code));
-  if (!k.tail_code.empty())
-    fmt::print("\n{}_tail ({} output channels):\n{}", k.name, k.plan->oc_tail, disassemble(k.tail_code));
+  const auto variants = k.plan->variants();
+  fmt::print("{}\n{}\n{} entry points, {} bytes of code, generated in {:.0f} us\n", k.name, k.plan->describe(),
+             variants.size(), k.code.size(), k.build_us);
+  for (std::size_t i = 0; i < variants.size(); ++i) {
+    const std::size_t end = i + 1 < variants.size() ? k.entry_offsets[i + 1] : k.code.size();
+    fmt::print("\n{}: {} output channels x {} vectors:\n{}", k.name, variants[i].rows, variants[i].ur,
+               disassemble(std::span(k.code).subspan(k.entry_offsets[i], end - k.entry_offsets[i])));
+  }
   return 0;
 }
 

@@ -77,23 +77,26 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
         args.src_stride = p.window_row_floats();
         args.phase_stride = p.window_phase_length();
       }
+      // The partial last tile runs the narrowest variant that covers it.
       const std::int64_t valid = std::min(tile_width, out.l - tile * tile_width);
+      const int ur = int((valid + p.vlen - 1) / p.vlen);
+      const bool store_direct = valid == std::int64_t(ur) * p.vlen;
       for (int b = 0; b < p.blocks_per_group(); ++b) {
         const int rows = p.block_rows(b);
         const std::int64_t first_channel = g * cout_g + std::int64_t(b) * p.oc_block;
         float* dst_tile = dst + (n * out.c + first_channel) * out.l + tile * tile_width;
         args.wei = packed_weight + p.weight_block_offset(g, b);
         args.bias = bias ? bias + first_channel : nullptr;
-        if (valid == tile_width) {
+        if (store_direct) {
           args.dst = dst_tile;
           args.dst_stride = out.l;
-        } else {  // the partial last tile: computed whole, stored in part
+        } else {  // the last vector is partial: stored through a scratch tile
           partial.resize(std::size_t(p.oc_block * tile_width));
           args.dst = partial.data();
           args.dst_stride = tile_width;
         }
-        (rows == p.oc_block ? k.block_fn : k.tail_fn)(&args);
-        if (valid != tile_width)
+        k.entry(rows, ur)(&args);
+        if (!store_direct)
           for (int o = 0; o < rows; ++o)
             std::memcpy(dst_tile + o * out.l, partial.data() + o * tile_width, std::size_t(valid) * sizeof(float));
       }

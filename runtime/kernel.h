@@ -14,18 +14,20 @@
 
 namespace convjit {
 
-/** What a backend built for a spec: the plan its code walks, the entry points
- * for a full block of output channels and for the tail block, and what keeps
- * the code alive. The reference backend has no plan and no code. */
+/** What a backend built for a spec: the plan its code walks, one entry point
+ * per plan variant (plan->variants()), and what keeps the code alive. The
+ * reference backend has no plan and no code. */
 struct kernel {
   backend from = backend::reference;
   std::string name;
   std::optional<kernel_plan> plan;
-  conv1d_kernel_fn block_fn = nullptr;  // plan->oc_block rows
-  conv1d_kernel_fn tail_fn = nullptr;   // plan->oc_tail rows, when there is a tail
-  std::vector<std::uint8_t> block_code, tail_code;  // machine code, for dumps and `convjit asm`
-  double build_us = 0;                  // planning and generation
-  std::shared_ptr<const void> owner;    // the code's memory
+  std::vector<conv1d_kernel_fn> entries;     // by plan->variant_index(rows, ur)
+  std::vector<std::uint8_t> code;            // machine code, for dumps and `convjit asm`
+  std::vector<std::size_t> entry_offsets;    // where each entry starts in `code`
+  double build_us = 0;                       // planning and generation
+  std::shared_ptr<const void> owner;         // the code's memory
+
+  conv1d_kernel_fn entry(int rows, int ur) const { return entries[std::size_t(plan->variant_index(rows, ur))]; }
 };
 
 }  // namespace convjit

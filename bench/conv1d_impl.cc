@@ -4,12 +4,15 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <limits>
 #include <random>
 
 #include <fmt/format.h>
 
 #include "runtime/conv1d.h"
 #include "runtime/kernel.h"
+#include "runtime/reference.h"
 
 namespace convjit::bench {
 
@@ -30,7 +33,20 @@ problem problem::make(std::string name, const conv1d_spec& spec, std::vector<std
   fill(p.src, p.in.count());
   fill(p.wei, spec.weight_count());
   fill(p.bias, spec.bias_count());
+  p.expected.resize(static_cast<std::size_t>(p.out.count()));
+  reference_conv1d(spec, p.in, p.src.data(), p.wei.data(), spec.bias ? p.bias.data() : nullptr, p.expected.data());
   return p;
+}
+
+double problem::tolerance() const {
+  return 1e-5 + 1e-6 * double(spec.in_channels_per_group() * spec.kernel_size);
+}
+
+double problem::max_abs_error(const std::vector<float>& got) const {
+  if (got.size() != expected.size()) return std::numeric_limits<double>::infinity();
+  double worst = 0;
+  for (std::size_t i = 0; i < got.size(); ++i) worst = std::max(worst, double(std::fabs(got[i] - expected[i])));
+  return worst;
 }
 
 double problem::flops() const {

@@ -19,11 +19,18 @@ struct problem {
   std::vector<std::int64_t> input_dims;
   ncl_shape in, out;
   std::vector<float> src, wei, bias;
+  std::vector<float> expected;  // the reference's output
 
-  /** Checks the spec and input (throws convjit::error) and fills the data. */
+  /** Checks the spec and input (throws convjit::error), fills the data and
+   * runs the reference on it. */
   static problem make(std::string name, const conv1d_spec& spec, std::vector<std::int64_t> input_dims);
   double flops() const;  // 2 per multiply-add
   double bytes() const;  // compulsory traffic: src, weight, bias and dst once each
+  /** The largest |got - expected| a correct float32 kernel may show: the
+   * accumulation error grows with the fan-in; a wrong kernel is off by O(1). */
+  double tolerance() const;
+  /** max |got - expected|, or infinity when the sizes differ. */
+  double max_abs_error(const std::vector<float>& got) const;
 };
 
 /** Thrown by prepare() when an implementation cannot run a problem here; the

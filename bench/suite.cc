@@ -15,15 +15,9 @@
 #include "bench/peak.h"
 #include "generator/error.h"
 #include "generator/model.h"
-#include "runtime/reference.h"
 
 namespace convjit::bench {
 namespace {
-
-// float32 accumulation error grows with the fan-in; a wrong kernel is off by O(1).
-double tolerance(const problem& p) {
-  return 1e-5 + 1e-6 * double(p.spec.in_channels_per_group() * p.spec.kernel_size);
-}
 
 bench_row* find_row(std::vector<bench_row>& rows, std::string_view impl) {
   for (auto& r : rows)
@@ -34,8 +28,6 @@ bench_row* find_row(std::vector<bench_row>& rows, std::string_view impl) {
 }  // namespace
 
 std::vector<bench_row> bench_problem(const problem& p, const bench_options& options) {
-  std::vector<float> expected(static_cast<std::size_t>(p.out.count()));
-  reference_conv1d(p.spec, p.in, p.src.data(), p.wei.data(), p.spec.bias ? p.bias.data() : nullptr, expected.data());
   std::vector<bench_row> rows;
   for (auto& impl : make_all_impls()) {
     if (!options.impls.empty() &&
@@ -49,16 +41,14 @@ std::vector<bench_row> bench_problem(const problem& p, const bench_options& opti
     try {
       impl->prepare(p, options.threads);
       impl->run();
-      const std::vector<float> got = impl->result();
-      if (got.size() != expected.size()) throw impl_skipped(fmt::format("returned {} values, expected {}", got.size(), expected.size()));
-      for (std::size_t i = 0; i < got.size(); ++i)
-        row.max_abs_err = std::max(row.max_abs_err, double(std::fabs(got[i] - expected[i])));
-      row.correct = row.max_abs_err <= tolerance(p);
+      row.max_abs_err = p.max_abs_error(impl->result());
+      row.correct = row.max_abs_err <= p.tolerance();
       row.ms = median_ms([&] { impl->run(); }, options.budget_seconds);
       row.gflops = p.flops() / row.ms * 1e-6;
       row.creation_ms = impl->creation_ms();
       row.note = impl->info();
-      if (!row.correct) row.note = fmt::format("WRONG: max abs error {:.3g} > {:.3g}; {}", row.max_abs_err, tolerance(p), row.note);
+      if (!row.correct)
+        row.note = fmt::format("WRONG: max abs error {:.3g} > {:.3g}; {}", row.max_abs_err, p.tolerance(), row.note);
     } catch (const impl_skipped& e) {
       row.skipped = true;
       row.note = e.what();

@@ -21,24 +21,32 @@ void build_window(const kernel_plan& p, const float* src_rows, std::int64_t l_in
   const conv1d_spec& s = p.spec;
   const std::int64_t phase_length = p.window_phase_length(), first = p.window_first(tile);
   const std::int64_t lowest = -s.pad_left(), highest = l_in + s.pad_right();
+  // Element m of phase r is input position first + r + m * stride. In m order
+  // the positions are: past the padding (zero), left padding, the input itself
+  // (copied), right padding, past the padding again (zero).
+  auto first_m_at_or_after = [&](std::int64_t start, std::int64_t position) {
+    return std::clamp<std::int64_t>((position - start + s.stride - 1) / s.stride, 0, phase_length);
+  };
   for (std::int64_t r = 0; r < s.stride; ++r) {
-    // Element m of phase r is input position first + r + m * stride; [m_begin, m_end) lie inside the input.
     const std::int64_t start = first + r;
-    const std::int64_t m_begin = std::clamp<std::int64_t>((-start + s.stride - 1) / s.stride, 0, phase_length);
-    const std::int64_t m_end = std::clamp<std::int64_t>((l_in - start + s.stride - 1) / s.stride, m_begin, phase_length);
+    const std::int64_t m_pad_left = first_m_at_or_after(start, lowest);
+    const std::int64_t m_input = std::max(m_pad_left, first_m_at_or_after(start, 0));
+    const std::int64_t m_pad_right = std::max(m_input, first_m_at_or_after(start, l_in));
+    const std::int64_t m_beyond = std::max(m_pad_right, first_m_at_or_after(start, highest));
     for (std::int64_t c = 0; c < s.in_channels_per_group(); ++c) {
       const float* x = src_rows + c * l_in;
       float* row = window + (c * s.stride + r) * phase_length;
-      auto padded = [&](std::int64_t m) {
-        const std::int64_t position = start + m * s.stride;
-        const std::int64_t from = position >= lowest && position < highest ? source_position(s.mode, position, l_in) : -1;
+      auto padding = [&](std::int64_t m) {
+        const std::int64_t from = source_position(s.mode, start + m * s.stride, l_in);
         return from < 0 ? 0.0f : x[from];
       };
-      for (std::int64_t m = 0; m < m_begin; ++m) row[m] = padded(m);
-      const float* in = x + start + m_begin * s.stride;
-      if (s.stride == 1) std::memcpy(row + m_begin, in, std::size_t(m_end - m_begin) * sizeof(float));
-      else for (std::int64_t m = m_begin; m < m_end; ++m, in += s.stride) row[m] = *in;
-      for (std::int64_t m = m_end; m < phase_length; ++m) row[m] = padded(m);
+      std::fill(row, row + m_pad_left, 0.0f);
+      for (std::int64_t m = m_pad_left; m < m_input; ++m) row[m] = padding(m);
+      const float* in = x + start + m_input * s.stride;
+      if (s.stride == 1) std::copy(in, in + (m_pad_right - m_input), row + m_input);
+      else for (std::int64_t m = m_input; m < m_pad_right; ++m, in += s.stride) row[m] = *in;
+      for (std::int64_t m = m_pad_right; m < m_beyond; ++m) row[m] = padding(m);
+      std::fill(row + m_beyond, row + phase_length, 0.0f);
     }
   }
 }

@@ -16,19 +16,18 @@ constexpr int kPhaseRegisters = 7;  // every phase of a stride up to 8
 // Largest displacement a tap may need: x86 displacements are 32-bit.
 constexpr std::int64_t kMaxDisplacementBytes = std::numeric_limits<std::int32_t>::max() / 2;
 
-// The input a tile reads stays in L1 while the tile's blocks run over it
-// only if it fits; otherwise each src vector comes from L2, which delivers
-// about half a vector per cycle per port.
-constexpr std::int64_t kL1Bytes = 32 * 1024;
-
-// Load cost per (input channel, tap) step of a tile: src vectors (double when
-// they stream from L2) plus weight broadcasts (always L1).
-double tile_step_loads(int oc, int ur, bool src_from_l2) { return ur * (src_from_l2 ? 2.0 : 1.0) + oc; }
+// Load cost per (input channel, tap) step of a tile: src vectors count
+// double, weight broadcasts single. A src vector is a full, usually unaligned
+// line from rows far apart (in-place rows alias in L1: 16000 floats apart they
+// fall in 8 of its 64 sets) or from a window too large for L1; a broadcast is
+// 4 bytes of a small packed block. Measured on the suite's dense layers, tiles
+// with more output-channel rows (fewer src loads per FMA) win or tie.
+double tile_step_loads(int oc, int ur) { return 2.0 * ur + oc; }
 
 // Cycles per step on a core with two FMA ports, two vector-load ports and a
 // front end of about five instructions per cycle.
-double tile_step_cycles(int oc, int ur, bool src_from_l2) {
-  const double fmas = oc * ur, loads = tile_step_loads(oc, ur, src_from_l2);
+double tile_step_cycles(int oc, int ur) {
+  const double fmas = oc * ur, loads = tile_step_loads(oc, ur);
   return std::max({fmas / 2, loads / 2, (fmas + oc + ur) / 5});
 }
 
@@ -139,15 +138,12 @@ std::optional<kernel_plan> make_plan(const conv1d_spec& spec, isa target, std::s
     for (int ur = 1; ur <= 8; ++ur)
       for (int oc = 1; oc <= std::min<std::int64_t>(cout_g, registers); ++oc) {
         if (oc * ur + ur + 1 > registers) continue;
-        const std::int64_t src_bytes =
-            cin_g * (ur * plan.vlen + (spec.kernel_size - 1) * spec.dilation) * std::int64_t{sizeof(float)};
-        const bool src_from_l2 = src_bytes > kL1Bytes;
-        const double fma_share = oc * ur / 2.0 / tile_step_cycles(oc, ur, src_from_l2);
+        const double fma_share = oc * ur / 2.0 / tile_step_cycles(oc, ur);
         const double latency_cover = std::min(1.0, oc * ur / 8.0);  // 4-cycle FMA latency, 2 ports
         const std::int64_t blocks = (cout_g + oc - 1) / oc;
         const double channel_use = double(cout_g) / double(blocks * oc);
         const double score =
-            fma_share * latency_cover * channel_use - 1e-3 * tile_step_loads(oc, ur, src_from_l2) / double(oc * ur);
+            fma_share * latency_cover * channel_use - 1e-3 * tile_step_loads(oc, ur) / double(oc * ur);
         if (score > best + 1e-9) {
           best = score;
           plan.oc_block = oc;

@@ -52,19 +52,21 @@ xbyak_kernel::xbyak_kernel(const kernel_plan& plan) : CodeGenerator(code_capacit
   for (const auto& v : plan.variants()) {
     align(16);
     entries_.push_back(getSize());
-    if (plan.target == isa::avx512) generate<Zmm>(plan, v.rows, v.ur);
-    else generate<Ymm>(plan, v.rows, v.ur);
+    if (plan.target == isa::avx512) generate<Zmm>(plan, v);
+    else generate<Ymm>(plan, v);
   }
   setProtectModeRE();  // W^X: writable while emitting, executable after
 }
 
 template <class Vmm>
-void xbyak_kernel::generate(const kernel_plan& p, int rows, int ur) {
+void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v) {
+  const int rows = v.rows, ur = v.ur;
   const int vector_bytes = p.vlen * int(sizeof(float));
   const int k_size = int(p.spec.kernel_size);
   // input: args in reg_args / output: dst tile / destroys: the roles above.
   std::vector<Reg64> pushed;
-  const int phase_registers = int(p.phases_used.size()) - (p.phases_used.front() == 0 ? 1 : 0);
+  // A compact window holds tap k at k * tile_width(): no phases.
+  const int phase_registers = v.compact ? 0 : int(p.phases_used.size()) - (p.phases_used.front() == 0 ? 1 : 0);
   for (int i = 0; i < phase_registers; ++i)
     for (const Reg64& r : callee_saved)
       if (r == reg_phases[i]) pushed.push_back(r);
@@ -89,7 +91,7 @@ void xbyak_kernel::generate(const kernel_plan& p, int rows, int ur) {
     return nullptr;  // phase 0: no offset
   };
   for (int used : p.phases_used) {
-    if (used == 0) continue;
+    if (used == 0 || v.compact) continue;
     const Reg64& r = *phase_register(used);
     mov(r, ptr[reg_args + offsetof(conv1d_args, phase_stride)]);
     imul(r, r, used * int(sizeof(float)));
@@ -116,9 +118,10 @@ void xbyak_kernel::generate(const kernel_plan& p, int rows, int ur) {
     const Vmm weight = vmm<Vmm>(p.weight_register());
     for (int k = 0; k < k_size; ++k) {
       const tap_source& tap = p.taps[std::size_t(k)];
-      const Reg64* phase = phase_register(tap.phase);
+      const Reg64* phase = v.compact ? nullptr : phase_register(tap.phase);
+      const std::int64_t offset = v.compact ? std::int64_t(k) * p.tile_width() : tap.offset;
       auto src_vector = [&](int j) {
-        const int disp = int(tap.offset) * int(sizeof(float)) + j * vector_bytes;
+        const int disp = int(offset) * int(sizeof(float)) + j * vector_bytes;
         return phase ? ptr[reg_src + *phase + disp] : ptr[reg_src + disp];
       };
       if (p.src_in_registers)

@@ -27,7 +27,7 @@ class xbyak_kernel : public Xbyak::CodeGenerator {
 
  private:
   template <class Vmm>
-  void generate(const kernel_plan& plan, int rows, int ur);
+  void generate(const kernel_plan& plan, const kernel_plan::variant& v);
 
   static std::size_t code_capacity(const kernel_plan& plan);
 

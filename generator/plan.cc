@@ -34,11 +34,23 @@ double tile_step_cycles(int oc, int ur) {
 }  // namespace
 
 std::vector<kernel_plan::variant> kernel_plan::variants() const {
+  // In-place tiles (stride 1) and phase windows share code; compact windows
+  // need their own tap offsets.
+  std::vector<bool> layouts;
+  if (!compact_windows || spec.stride == 1) layouts.push_back(false);
+  if (compact_windows) layouts.push_back(true);
   std::vector<variant> all;
-  for (int rows : {oc_block, oc_tail})
-    if (rows > 0)
-      for (int ur = 1; ur <= ur_w; ++ur) all.push_back({rows, ur});
+  for (bool compact : layouts)
+    for (int rows : {oc_block, oc_tail})
+      if (rows > 0)
+        for (int ur = 1; ur <= ur_w; ++ur) all.push_back({rows, ur, compact});
   return all;
+}
+
+int kernel_plan::variant_index(int rows, int ur, bool compact) const {
+  const int per_layout = ur_w * (oc_tail ? 2 : 1);
+  const int layout = compact && spec.stride == 1 ? 1 : 0;
+  return layout * per_layout + (rows == oc_block ? 0 : ur_w) + ur - 1;
 }
 
 int kernel_plan::blocks_per_group() const {
@@ -79,10 +91,12 @@ std::int64_t kernel_plan::window_phase_length() const {
 }
 
 std::string kernel_plan::describe() const {
-  return fmt::format("{} {}: tile {} oc x {}x{} positions{}{}, {} phase{}, {} of {} vector registers",
+  return fmt::format("{} {}: tile {} oc x {}x{} positions{}{}, {}, {} of {} vector registers",
                      isa_name(target), depthwise ? "depthwise" : "dense", oc_block, ur_w, vlen,
                      oc_tail ? fmt::format(" (oc tail {})", oc_tail) : "",
-                     src_in_registers ? "" : ", src from memory", spec.stride, spec.stride == 1 ? "" : "s",
+                     src_in_registers ? "" : ", src from memory",
+                     compact_windows ? "tap-segment windows"
+                                     : fmt::format("{} phase{}", spec.stride, spec.stride == 1 ? "" : "s"),
                      vector_registers_used(), vector_registers(target));
 }
 
@@ -153,6 +167,7 @@ std::optional<kernel_plan> make_plan(const conv1d_spec& spec, isa target, std::s
     plan.src_in_registers = plan.oc_block > 1;
   }
   plan.oc_tail = int(cout_g % plan.oc_block);
+  plan.compact_windows = spec.kernel_size * plan.tile_width() < spec.stride * plan.window_phase_length();
 
   const std::int64_t reach = (plan.taps.back().offset + plan.tile_width()) * std::int64_t{sizeof(float)};
   if (reach > kMaxDisplacementBytes || plan.window_row_floats() * cin_g > (std::int64_t{1} << 28))

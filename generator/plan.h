@@ -47,6 +47,10 @@ struct kernel_plan {
   int oc_tail = 0;         // rows of the last block of a group (C_out/groups % oc_block), 0 if none
   int ur_w = 1;            // vectors of output positions per tile
   bool src_in_registers = true;  // load each input vector once for all oc_block rows (else FMA memory operands)
+  /** Windows hold, per input channel, K segments of tile_width() inputs (tap k's
+   * inputs, stride applied) instead of `stride` phase rows spanning the whole
+   * receptive field: chosen when smaller, i.e. for wide dilations. */
+  bool compact_windows = false;
   std::vector<tap_source> taps;  // one per kernel tap
   std::vector<int> phases_used;  // distinct phases read by the taps, ascending
 
@@ -58,9 +62,10 @@ struct kernel_plan {
   struct variant {
     int rows;
     int ur;
+    bool compact;  // reads a tap-segment window (see compact_windows)
   };
   std::vector<variant> variants() const;
-  int variant_index(int rows, int ur) const { return (rows == oc_block ? 0 : ur_w) + ur - 1; }
+  int variant_index(int rows, int ur, bool compact) const;
   int blocks_per_group() const;  // full blocks plus the tail block
   /** Rows of block b of a group. */
   int block_rows(int b) const { return b < (int)(spec.out_channels_per_group() / oc_block) ? oc_block : oc_tail; }
@@ -83,9 +88,12 @@ struct kernel_plan {
   bool tile_in_place(std::int64_t tile, std::int64_t l_in, std::int64_t l_out) const;
   /** Input positions a windowed tile reads: [first, first + window_length()). */
   std::int64_t window_first(std::int64_t tile) const { return tile * tile_width() * spec.stride - spec.pad_left(); }
-  /** Floats per phase row of a window, and per input channel (all phases). */
+  /** Floats per phase row of a phase window, and per input channel of the
+   * window the plan uses. */
   std::int64_t window_phase_length() const;
-  std::int64_t window_row_floats() const { return window_phase_length() * spec.stride; }
+  std::int64_t window_row_floats() const {
+    return compact_windows ? spec.kernel_size * tile_width() : window_phase_length() * spec.stride;
+  }
 
   std::string describe() const;  // one line for logs and `convjit asm`
   /** e.g. convjit_f32_ic512oc512k3s2p1d1g1__avx512_oc8x3: the kernel symbol,

@@ -13,42 +13,44 @@ namespace {
 
 constexpr double kFlopsPerThread = 1e6;  // below this a second thread costs more than it saves
 
-// The input a windowed tile reads, as the kernel expects it: per input
-// channel, `stride` phase rows of window_phase_length() floats, with the
-// padding mode applied. Positions past the padded input only feed outputs
-// beyond L_out, which are discarded: they read zero.
+// Fills row[0, count) with the inputs at positions start, start + step, ...
+// of input row x, the padding mode applied. In that order the positions are:
+// past the padding (zero), left padding, the input itself (copied), right
+// padding, past the padding again (zero: only outputs beyond L_out read them).
+void fill_window_row(const conv1d_spec& s, const float* x, std::int64_t l_in, std::int64_t start, std::int64_t step,
+                     std::int64_t count, float* row) {
+  auto first_at_or_after = [&](std::int64_t position) {
+    return std::clamp<std::int64_t>((position - start + step - 1) / step, 0, count);
+  };
+  const std::int64_t pad_left = first_at_or_after(-s.pad_left());
+  const std::int64_t input = std::max(pad_left, first_at_or_after(0));
+  const std::int64_t pad_right = std::max(input, first_at_or_after(l_in));
+  const std::int64_t beyond = std::max(pad_right, first_at_or_after(l_in + s.pad_right()));
+  auto padding = [&](std::int64_t m) {
+    const std::int64_t from = source_position(s.mode, start + m * step, l_in);
+    return from < 0 ? 0.0f : x[from];
+  };
+  std::fill(row, row + pad_left, 0.0f);
+  for (std::int64_t m = pad_left; m < input; ++m) row[m] = padding(m);
+  const float* in = x + start + input * step;
+  if (step == 1) std::copy(in, in + (pad_right - input), row + input);
+  else for (std::int64_t m = input; m < pad_right; ++m, in += step) row[m] = *in;
+  for (std::int64_t m = pad_right; m < beyond; ++m) row[m] = padding(m);
+  std::fill(row + beyond, row + count, 0.0f);
+}
+
+// The input a windowed tile reads, in the plan's layout: per input channel,
+// `stride` phase rows (phase r: positions first + r + m * stride), or K tap
+// segments (tap k: positions first + k * dilation + m * stride).
 void build_window(const kernel_plan& p, const float* src_rows, std::int64_t l_in, std::int64_t tile, float* window) {
   const conv1d_spec& s = p.spec;
-  const std::int64_t phase_length = p.window_phase_length(), first = p.window_first(tile);
-  const std::int64_t lowest = -s.pad_left(), highest = l_in + s.pad_right();
-  // Element m of phase r is input position first + r + m * stride. In m order
-  // the positions are: past the padding (zero), left padding, the input itself
-  // (copied), right padding, past the padding again (zero).
-  auto first_m_at_or_after = [&](std::int64_t start, std::int64_t position) {
-    return std::clamp<std::int64_t>((position - start + s.stride - 1) / s.stride, 0, phase_length);
-  };
-  for (std::int64_t r = 0; r < s.stride; ++r) {
-    const std::int64_t start = first + r;
-    const std::int64_t m_pad_left = first_m_at_or_after(start, lowest);
-    const std::int64_t m_input = std::max(m_pad_left, first_m_at_or_after(start, 0));
-    const std::int64_t m_pad_right = std::max(m_input, first_m_at_or_after(start, l_in));
-    const std::int64_t m_beyond = std::max(m_pad_right, first_m_at_or_after(start, highest));
-    for (std::int64_t c = 0; c < s.in_channels_per_group(); ++c) {
-      const float* x = src_rows + c * l_in;
-      float* row = window + (c * s.stride + r) * phase_length;
-      auto padding = [&](std::int64_t m) {
-        const std::int64_t from = source_position(s.mode, start + m * s.stride, l_in);
-        return from < 0 ? 0.0f : x[from];
-      };
-      std::fill(row, row + m_pad_left, 0.0f);
-      for (std::int64_t m = m_pad_left; m < m_input; ++m) row[m] = padding(m);
-      const float* in = x + start + m_input * s.stride;
-      if (s.stride == 1) std::copy(in, in + (m_pad_right - m_input), row + m_input);
-      else for (std::int64_t m = m_input; m < m_pad_right; ++m, in += s.stride) row[m] = *in;
-      for (std::int64_t m = m_pad_right; m < m_beyond; ++m) row[m] = padding(m);
-      std::fill(row + m_beyond, row + phase_length, 0.0f);
-    }
-  }
+  const std::int64_t first = p.window_first(tile);
+  const std::int64_t rows = p.compact_windows ? s.kernel_size : s.stride;
+  const std::int64_t length = p.compact_windows ? p.tile_width() : p.window_phase_length();
+  for (std::int64_t c = 0; c < s.in_channels_per_group(); ++c)
+    for (std::int64_t r = 0; r < rows; ++r)
+      fill_window_row(s, src_rows + c * l_in, l_in, first + (p.compact_windows ? r * s.dilation : r), s.stride, length,
+                      window + (c * rows + r) * length);
 }
 
 }  // namespace
@@ -75,7 +77,8 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
       const std::int64_t tile = item % tiles, g = item / tiles % s.groups, n = item / tiles / s.groups;
       const float* src_rows = src + (n * in.c + g * cin_g) * in.l;
       conv1d_args args{};
-      if (p.tile_in_place(tile, in.l, out.l)) {
+      const bool in_place = p.tile_in_place(tile, in.l, out.l);
+      if (in_place) {
         args.src = src_rows + tile * tile_width - s.pad_left();
         args.src_stride = in.l;
       } else {
@@ -103,7 +106,7 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
           args.dst = partial.data();
           args.dst_stride = tile_width;
         }
-        k.entry(rows, ur)(&args);
+        k.entry(rows, ur, !in_place && p.compact_windows)(&args);
         if (!store_direct)
           for (int o = 0; o < rows; ++o)
             std::memcpy(dst_tile + o * out.l, partial.data() + o * tile_width, std::size_t(valid) * sizeof(float));

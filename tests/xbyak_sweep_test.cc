@@ -8,6 +8,7 @@
 #include <cmath>
 #include <random>
 
+#include "generator/plan.h"
 #include "runtime/conv1d.h"
 #include "runtime/reference.h"
 #include "tests/backend_configs.h"
@@ -112,6 +113,40 @@ TEST_P(xbyak_sweep_test, matches_reference_at_every_isa) {
 }
 
 INSTANTIATE_TEST_SUITE_P(shard, xbyak_sweep_test, ::testing::Range(0, kShards));
+
+// Wide dilations get tap-segment windows: every padding mode, strided or not,
+// against the reference at every ISA.
+TEST(xbyak_wide_dilation_test, compact_windows_match_reference) {
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> value(-1.0f, 1.0f);
+  int ran = 0;
+  for (const char* mode : {"zeros", "reflect", "replicate", "circular"})
+    for (const char* shape : {"Conv1d(12, 20, 3, padding=200, dilation=200, padding_mode='{}')",
+                              "Conv1d(6, 9, 4, stride=3, padding=90, dilation=60, padding_mode='{}')",
+                              "Conv1d(16, 16, 5, padding='same', dilation=150, groups=16, padding_mode='{}')"}) {
+      std::string text = shape;
+      text.replace(text.find("{}"), 2, mode);
+      const conv1d_spec s = parse_spec(text);
+      SCOPED_TRACE(text);
+      std::string why;
+      ASSERT_TRUE(make_plan(s, isa::avx512, &why)->compact_windows) << why;
+      const std::vector<std::int64_t> dims = {2, s.in_channels, 700};
+      const ncl_shape in = check_input(s, dims), out = output_shape(s, in);
+      std::vector<float> x(std::size_t(in.count())), w(std::size_t(s.weight_count())), b(std::size_t(s.bias_count()));
+      for (auto* v : {&x, &w, &b})
+        for (float& f : *v) f = value(rng);
+      std::vector<float> expected(std::size_t(out.count()));
+      reference_conv1d(s, in, x.data(), w.data(), b.data(), expected.data());
+      for (const auto& config : testing::all_backend_configs()) {
+        if (config.b != backend::xbyak || !config.missing().empty()) continue;
+        std::vector<float> y(expected.size(), NAN);
+        conv1d::create(s, w, b, config.options()).forward(x, dims, y);
+        for (std::size_t e = 0; e < y.size(); ++e) ASSERT_NEAR(y[e], expected[e], 1e-4) << config.name() << " at " << e;
+        ++ran;
+      }
+    }
+  if (ran == 0) GTEST_SKIP() << "this host has no ISA the Xbyak backend generates for";
+}
 
 }  // namespace
 }  // namespace convjit

@@ -6,16 +6,17 @@
 
 namespace convjit {
 
-/** Arguments of one kernel call: one register tile, i.e. `oc` output channels
- * (the plan's oc_block, or its oc tail) by ur_w vectors of output positions.
- * Everything else is a constant of the kernel. Strides are in floats and are
- * run-time values because the input length is.
+/** Arguments of one kernel call: one register tile, i.e. a block of output
+ * channels (the plan's oc_block, or its oc tail) by ur vectors of output
+ * positions. Everything else is a constant of the kernel. Strides are in
+ * floats and are run-time values because the input length is.
  *
- * Input row c of the tile (c < C_in/groups) starts at src + c * src_stride;
- * tap k of output position j reads, in phase (k*dilation) % stride,
- *   src + phase * phase_stride + c * src_stride + j + (k*dilation) / stride
- * (with stride 1 there is one phase). A depthwise plan gives each output
- * channel o its own input row: src + o * src_stride. */
+ * Input row c of the tile (c < C_in/groups) starts at src + c * src_stride.
+ * Tap k of output position j reads, in place or from a phase window,
+ *   src + c * src_stride + phase * phase_stride + j + (k*dilation) / stride
+ * in phase (k*dilation) % stride (stride 1: one phase), and from a tap-segment
+ * window (the plan's compact_windows) src + c * src_stride + k * tile_width + j.
+ * Output channel o of the block is written at dst + o * dst_stride. */
 struct conv1d_args {
   const float* src;
   const float* wei;   // this block's packed weights, plan.weight_block_floats()

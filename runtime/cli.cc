@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The `convjit` command line: explain, run and model.
+#include <dlfcn.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -10,9 +11,6 @@
 #include <map>
 #include <random>
 
-#ifdef CONVJIT_WITH_BENCH
-#  include "bench/suite.h"
-#endif
 #include "generator/model.h"
 #include "runtime/conv1d.h"
 #include "runtime/explain.h"
@@ -200,6 +198,22 @@ int run_model(int argc, char** argv) {
   return 0;
 }
 
+// `convjit bench` lives in libconvjit_bench.so beside this executable, loaded
+// only here so that the baselines' libraries never slow the other commands.
+int run_bench(int argc, char** argv) {
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  const std::string path = (self.parent_path() / "libconvjit_bench.so").string();
+  void* module = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!module)
+    throw error(errc::backend_unavailable,
+                fmt::format("convjit bench needs {} (built with CONVJIT_BUILD_BENCH=ON): {}", path, dlerror()));
+  using bench_main_fn = int (*)(int, char**);
+  auto bench_main = reinterpret_cast<bench_main_fn>(dlsym(module, "convjit_bench_main"));
+  if (!bench_main) throw error(errc::backend_unavailable, fmt::format("{} has no convjit_bench_main", path));
+  return bench_main(argc - 2, argv + 2);
+}
+
 }  // namespace
 }  // namespace convjit
 
@@ -211,13 +225,7 @@ int main(int argc, char** argv) {
     if (command == "run") return run_run(argc, argv);
     if (command == "model") return run_model(argc, argv);
     if (command == "asm") return run_asm(argc, argv);
-    if (command == "bench") {
-#ifdef CONVJIT_WITH_BENCH
-      return bench::bench_command(argc - 2, argv + 2);
-#else
-      throw error(errc::backend_unavailable, "this convjit was built without the benchmarks (CONVJIT_BUILD_BENCH=OFF)");
-#endif
-    }
+    if (command == "bench") return run_bench(argc, argv);
     if (command == "help" || command == "--help" || command == "-h") {
       fmt::print("{}", kUsage);
       return 0;
@@ -226,6 +234,9 @@ int main(int argc, char** argv) {
     return kExitError;
   } catch (const error& e) {
     fmt::print(stderr, "convjit: error: {}: {}\n", errc_name(e.code()), e.what());
+    return kExitError;
+  } catch (const std::bad_alloc&) {
+    fmt::print(stderr, "convjit: error: {}: not enough memory for these tensors\n", errc_name(errc::size_overflow));
     return kExitError;
   } catch (const std::exception& e) {
     fmt::print(stderr, "convjit: internal error: {}\n", e.what());

@@ -49,9 +49,7 @@ double problem::max_abs_error(const std::vector<float>& got) const {
   return worst;
 }
 
-double problem::flops() const {
-  return 2.0 * double(out.count()) * double(spec.in_channels_per_group()) * double(spec.kernel_size);
-}
+double problem::flops() const { return conv1d_flops(spec, in); }
 
 double problem::bytes() const {
   return double(sizeof(float)) * double(in.count() + spec.weight_count() + spec.bias_count() + out.count());

@@ -189,6 +189,11 @@ ncl_shape output_shape(const conv1d_spec& spec, const ncl_shape& in) {
   return {in.n, spec.out_channels, span / spec.stride + 1, in.batched};
 }
 
+double conv1d_flops(const conv1d_spec& spec, const ncl_shape& input) {
+  return 2.0 * double(output_shape(spec, input).count()) * double(spec.in_channels_per_group()) *
+         double(spec.kernel_size);
+}
+
 std::vector<std::int64_t> output_dims(const conv1d_spec& spec, std::span<const std::int64_t> dims) {
   return output_shape(spec, check_input(spec, dims)).dims();
 }

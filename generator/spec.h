@@ -86,6 +86,10 @@ ncl_shape check_input(const conv1d_spec& spec, std::span<const std::int64_t> dim
 /** The output of a checked input: (N, C_out, L_out), batched as the input. */
 ncl_shape output_shape(const conv1d_spec& spec, const ncl_shape& input);
 
+/** FLOPs of one forward on a checked input, 2 per multiply-add:
+ * 2 * N * C_out * L_out * C_in/groups * K. */
+double conv1d_flops(const conv1d_spec& spec, const ncl_shape& input);
+
 /** check_input() then output_shape(), as dims. Throws convjit::error. */
 std::vector<std::int64_t> output_dims(const conv1d_spec& spec,
                                       std::span<const std::int64_t> dims);

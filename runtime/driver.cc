@@ -86,7 +86,7 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
   const std::int64_t cin_g = s.in_channels_per_group(), cout_g = s.out_channels_per_group();
   const std::int64_t tiles = p.tile_count(out.l), tile_width = p.tile_width();
   const std::int64_t items = in.n * s.groups * tiles;
-  const double flops = 2.0 * double(out.count()) * double(cin_g) * double(s.kernel_size);
+  const double flops = conv1d_flops(s, in);
   if (threads <= 0) threads = omp_get_max_threads();
   threads = int(std::clamp<std::int64_t>(std::min<std::int64_t>(threads, std::int64_t(flops / kFlopsPerThread)), 1,
                                          items));

@@ -34,12 +34,6 @@ std::string window_sentence(const conv1d_spec& s, std::int64_t t, std::int64_t l
 
 }  // namespace
 
-double conv1d_flops(const conv1d_spec& spec, const ncl_shape& in) {
-  const ncl_shape out = output_shape(spec, in);
-  return 2.0 * double(out.n) * double(out.c) * double(out.l) * double(spec.in_channels_per_group()) *
-         double(spec.kernel_size);
-}
-
 std::string explain(const conv1d_spec& s, std::span<const std::int64_t> input_dims) {
   check_layer(s);
   std::string text;

@@ -10,9 +10,6 @@
 
 namespace convjit {
 
-/** Multiply-adds count as 2 FLOPs: 2 * N * C_out * L_out * C_in/groups * K. */
-double conv1d_flops(const conv1d_spec& spec, const ncl_shape& in);
-
 /** The `convjit explain` text. With empty input_dims it describes the layer
  * alone; otherwise it checks the input (throwing PyTorch's error) and adds the
  * output shape, FLOPs and which input positions the first and last outputs read. */

@@ -66,7 +66,7 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
   // input: args in reg_args / output: dst tile / destroys: the roles above.
   std::vector<Reg64> pushed;
   // A compact window holds tap k at k * tile_width(): no phases.
-  const int phase_registers = v.compact ? 0 : int(p.phases_used.size()) - (p.phases_used.front() == 0 ? 1 : 0);
+  const int phase_registers = v.compact ? 0 : p.nonzero_phases();
   for (int i = 0; i < phase_registers; ++i)
     for (const Reg64& r : callee_saved)
       if (r == reg_phases[i]) pushed.push_back(r);

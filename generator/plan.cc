@@ -132,9 +132,8 @@ std::optional<kernel_plan> make_plan(const conv1d_spec& spec, isa target, std::s
       plan.phases_used.push_back(plan.taps.back().phase);
   }
   std::sort(plan.phases_used.begin(), plan.phases_used.end());
-  const int nonzero_phases = int(plan.phases_used.size()) - (plan.phases_used.front() == 0 ? 1 : 0);
-  if (nonzero_phases > kPhaseRegisters)
-    return decline(fmt::format("the taps read {} stride phases; the kernel has registers for {}", nonzero_phases,
+  if (plan.nonzero_phases() > kPhaseRegisters)
+    return decline(fmt::format("the taps read {} stride phases; the kernel has registers for {}", plan.nonzero_phases(),
                                kPhaseRegisters + 1));
 
   const int registers = vector_registers(target);

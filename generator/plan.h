@@ -55,6 +55,8 @@ struct kernel_plan {
   std::vector<int> phases_used;  // distinct phases read by the taps, ascending
 
   int tile_width() const { return ur_w * vlen; }
+  /** Phases other than 0 the taps read: each needs a register for its offset. */
+  int nonzero_phases() const { return int(phases_used.size()) - (phases_used.front() == 0 ? 1 : 0); }
 
   /** The kernels a plan has: a block of `rows` output channels (oc_block, or
    * oc_tail) by `ur` vectors of positions, ur = ur_w for whole tiles and less

@@ -19,6 +19,11 @@
 namespace convjit::bench {
 namespace {
 
+// Adds name to names unless it is there: shapes and impls in first-seen order.
+void append_once(std::vector<std::string>& names, const std::string& name) {
+  if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+}
+
 bench_row* find_row(std::vector<bench_row>& rows, std::string_view impl) {
   for (auto& r : rows)
     if (r.impl == impl && !r.skipped && r.correct) return &r;
@@ -123,8 +128,8 @@ void print_markdown(const std::vector<bench_row>& rows, std::FILE* out) {
   std::vector<std::string> shapes, impls;
   std::map<std::pair<std::string, std::string>, const bench_row*> cell;
   for (const auto& r : rows) {
-    if (std::find(shapes.begin(), shapes.end(), r.shape) == shapes.end()) shapes.push_back(r.shape);
-    if (std::find(impls.begin(), impls.end(), r.impl) == impls.end()) impls.push_back(r.impl);
+    append_once(shapes, r.shape);
+    append_once(impls, r.impl);
     cell[{r.shape, r.impl}] = &r;
   }
   fmt::print(out, "\n| layer |");
@@ -149,7 +154,7 @@ void print_summary(const std::vector<bench_row>& rows, std::FILE* out) {
   std::vector<std::string> order;
   int wrong = 0, skipped = 0;
   for (const auto& r : rows) {
-    if (std::find(order.begin(), order.end(), r.impl) == order.end()) order.push_back(r.impl);
+    append_once(order, r.impl);
     skipped += r.skipped;
     wrong += !r.skipped && !r.correct;
     if (r.skipped || !r.correct) continue;
@@ -168,9 +173,9 @@ void plot(const std::vector<bench_row>& rows, int threads, const std::string& pn
   std::vector<std::string> shapes, impls;
   std::map<std::pair<std::string, std::string>, double> gflops;
   for (const auto& r : rows) {
-    if (std::find(shapes.begin(), shapes.end(), r.shape) == shapes.end()) shapes.push_back(r.shape);
+    append_once(shapes, r.shape);
     if (r.skipped || !r.correct) continue;
-    if (std::find(impls.begin(), impls.end(), r.impl) == impls.end()) impls.push_back(r.impl);
+    append_once(impls, r.impl);
     gflops[{r.shape, r.impl}] = r.gflops;
   }
   const auto dir = std::filesystem::temp_directory_path();
@@ -255,7 +260,8 @@ int bench_command(int argc, char** argv) {
   } else {
     if (input.empty()) throw error(errc::invalid_argument, "--input N,C,L is required with a spec");
     const conv1d_spec spec = parse_spec(spec_text);
-    problems.push_back(problem::make(to_string(spec) + " " + format_dims(parse_dims(input)), spec, parse_dims(input)));
+    const auto dims = parse_dims(input);
+    problems.push_back(problem::make(to_string(spec) + " " + format_dims(dims), spec, dims));
   }
   std::vector<bench_row> all;
   const bool progress = isatty(fileno(stderr));

@@ -62,7 +62,6 @@ template <class Vmm>
 void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v) {
   const int rows = v.rows, ur = v.ur;
   const int vector_bytes = p.vlen * int(sizeof(float));
-  const int k_size = int(p.spec.kernel_size);
   // input: args in reg_args / output: dst tile / destroys: the roles above.
   std::vector<Reg64> pushed;
   // A compact window holds tap k at k * tile_width(): no phases.
@@ -113,25 +112,24 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
     for (int j = 0; j < ur; ++j) vxorps(vmm<Vmm>(p.acc_register(o, j)), vmm<Vmm>(p.acc_register(o, j)), vmm<Vmm>(p.acc_register(o, j)));
   L(accumulators_ready);
 
-  // One input channel: every tap, every tile row and vector, unrolled.
+  // One input channel: the plan's channel step, every tap, row and vector.
+  const std::vector<kernel_plan::step_op> step = p.channel_step(v);
   auto channel_step = [&] {
+    using kind = kernel_plan::step_op::kind;
     const Vmm weight = vmm<Vmm>(p.weight_register());
-    for (int k = 0; k < k_size; ++k) {
-      const tap_source& tap = p.taps[std::size_t(k)];
-      const Reg64* phase = v.compact ? nullptr : phase_register(tap.phase);
-      const std::int64_t offset = v.compact ? std::int64_t(k) * p.tile_width() : tap.offset;
-      auto src_vector = [&](int j) {
-        const int disp = int(offset) * int(sizeof(float)) + j * vector_bytes;
-        return phase ? ptr[reg_src + *phase + disp] : ptr[reg_src + disp];
-      };
-      if (p.src_in_registers)
-        for (int j = 0; j < ur; ++j) vmovups(vmm<Vmm>(p.src_register(j)), src_vector(j));
-      for (int o = 0; o < rows; ++o) {
-        vbroadcastss(weight, ptr[reg_wei + (k * rows + o) * int(sizeof(float))]);
-        for (int j = 0; j < ur; ++j) {
-          if (p.src_in_registers) vfmadd231ps(vmm<Vmm>(p.acc_register(o, j)), vmm<Vmm>(p.src_register(j)), weight);
-          else vfmadd231ps(vmm<Vmm>(p.acc_register(o, j)), weight, src_vector(j));
-        }
+    auto src_vector = [&](const kernel_plan::step_op& op) {
+      const Reg64* phase = phase_register(op.phase);
+      const int disp = int(op.offset) * int(sizeof(float));
+      return phase ? ptr[reg_src + *phase + disp] : ptr[reg_src + disp];
+    };
+    for (const auto& op : step) {
+      switch (op.what) {
+        case kind::load_src: vmovups(vmm<Vmm>(p.src_register(op.j)), src_vector(op)); break;
+        case kind::broadcast_weight:
+          vbroadcastss(weight, ptr[reg_wei + op.weight * int(sizeof(float))]);
+          break;
+        case kind::fma: vfmadd231ps(vmm<Vmm>(p.acc_register(op.o, op.j)), vmm<Vmm>(p.src_register(op.j)), weight); break;
+        case kind::fma_from_memory: vfmadd231ps(vmm<Vmm>(p.acc_register(op.o, op.j)), weight, src_vector(op)); break;
       }
     }
   };
@@ -146,7 +144,7 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
     L(channel_loop);
     channel_step();
     add(reg_src, reg_src_stride);
-    add(reg_wei, k_size * rows * int(sizeof(float)));
+    add(reg_wei, p.channel_weights(rows) * int(sizeof(float)));
     dec(reg_count);
     jnz(channel_loop, T_NEAR);
   }

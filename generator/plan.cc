@@ -53,6 +53,25 @@ int kernel_plan::variant_index(int rows, int ur, bool compact) const {
   return layout * per_layout + (rows == oc_block ? 0 : ur_w) + ur - 1;
 }
 
+std::vector<kernel_plan::step_op> kernel_plan::channel_step(const variant& v) const {
+  using kind = step_op::kind;
+  std::vector<step_op> ops;
+  for (int k = 0; k < int(spec.kernel_size); ++k) {
+    // A compact window holds tap k's inputs at k * tile_width(): no phases.
+    const int phase = v.compact ? 0 : taps[std::size_t(k)].phase;
+    const std::int64_t offset = v.compact ? std::int64_t(k) * tile_width() : taps[std::size_t(k)].offset;
+    if (src_in_registers)
+      for (int j = 0; j < v.ur; ++j) ops.push_back({kind::load_src, 0, j, phase, offset + j * vlen, 0});
+    for (int o = 0; o < v.rows; ++o) {
+      ops.push_back({kind::broadcast_weight, o, 0, 0, 0, k * v.rows + o});
+      for (int j = 0; j < v.ur; ++j)
+        ops.push_back(src_in_registers ? step_op{kind::fma, o, j, 0, 0, 0}
+                                       : step_op{kind::fma_from_memory, o, j, phase, offset + j * vlen, 0});
+    }
+  }
+  return ops;
+}
+
 int kernel_plan::blocks_per_group() const {
   return int(spec.out_channels_per_group() / oc_block) + (oc_tail ? 1 : 0);
 }
@@ -115,7 +134,6 @@ std::optional<kernel_plan> make_plan(const conv1d_spec& spec, isa target, std::s
     if (why_not) *why_not = std::move(why);
     return std::nullopt;
   };
-  if (target != isa::avx2 && target != isa::avx512) return decline("no vector ISA (scalar host or CONVJIT_MAX_ISA=none)");
   if (spec.out_channels == 0) return decline("no output channels: nothing to generate");
 
   kernel_plan plan;

@@ -67,6 +67,25 @@ struct kernel_plan {
     bool compact;  // reads a tap-segment window (see compact_windows)
   };
   std::vector<variant> variants() const;
+
+  /** One operation of a kernel's step over one input channel; channel_step()
+   * lists them in emission order, and every emitter renders that list. */
+  struct step_op {
+    enum class kind {
+      load_src,          // src(j) = the input vector at (phase, offset)
+      broadcast_weight,  // the weight register = every lane the packed weight `weight`
+      fma,               // acc(o, j) += src(j) * weight register
+      fma_from_memory,   // acc(o, j) += the input vector at (phase, offset) * weight register
+    };
+    kind what;
+    int o = 0, j = 0;          // tile row (output channel of the block) and vector
+    int phase = 0;             // the input phase read (always 0 in a compact window)
+    std::int64_t offset = 0;   // floats into that phase, from the tile's first output
+    int weight = 0;            // float index in the channel's packed weights
+  };
+  std::vector<step_op> channel_step(const variant& v) const;
+  /** Packed weight floats per input channel of a block of `rows`. */
+  int channel_weights(int rows) const { return int(spec.kernel_size) * rows; }
   int variant_index(int rows, int ur, bool compact) const;
   int blocks_per_group() const;  // full blocks plus the tail block
   /** Rows of block b of a group. */
@@ -103,8 +122,9 @@ struct kernel_plan {
   std::string name() const;
 };
 
-/** Plans `spec` for `target` (avx2 or avx512). Deterministic and pure. Returns
- * nullopt and says why in *why_not when no plan fits (e.g. a scalar target). */
+/** Plans `spec` for `target`: avx2, avx512, or scalar (portable vectors for
+ * the C++ and LLVM emitters). Deterministic and pure. Returns nullopt and says
+ * why in *why_not when no plan fits. */
 std::optional<kernel_plan> make_plan(const conv1d_spec& spec, isa target, std::string* why_not);
 
 }  // namespace convjit

@@ -51,6 +51,10 @@ std::shared_ptr<const kernel> try_backend(backend b, const conv1d_spec& spec, is
     case backend::reference:
       return reference_kernel();
     case backend::xbyak: {
+      if (!is_subset(isa::avx2, target)) {
+        *why = "Xbyak emits AVX2 and AVX-512 only; this CPU (or CONVJIT_MAX_ISA) allows neither";
+        return nullptr;
+      }
       auto plan = make_plan(spec, target, why);
       if (!plan) return nullptr;
       return kernel_cache::global().get_or_create(

@@ -32,10 +32,9 @@ isa max_isa();
 inline bool mayiuse(isa i) { return is_subset(i, max_isa()); }
 
 /** Floats per vector register and number of vector registers. A scalar
- * target gets portable 8-float vectors (C++ arrays, LLVM <8 x float>) that the
- * compiler maps onto whatever SIMD the CPU has: two SSE or NEON registers each,
- * so 16 of them fit in 32 hardware registers. */
-constexpr int vector_floats(isa i) { return i == isa::avx512 ? 16 : 8; }
+ * target gets portable 4-float vectors (C++ arrays, LLVM <4 x float>) that the
+ * compiler maps onto the 128-bit SIMD every 64-bit CPU has (SSE2, NEON). */
+constexpr int vector_floats(isa i) { return i == isa::avx512 ? 16 : i == isa::avx2 ? 8 : 4; }
 constexpr int vector_registers(isa i) { return i == isa::avx512 ? 32 : 16; }
 
 }  // namespace convjit

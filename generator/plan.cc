@@ -123,7 +123,7 @@ std::string kernel_plan::name() const {
   const conv1d_spec& s = spec;
   std::string padding = s.pad_left() == s.pad_right() ? fmt::format("p{}", s.pad_left())
                                                       : fmt::format("p{}_{}", s.pad_left(), s.pad_right());
-  return fmt::format("convjit_f32_ic{}oc{}k{}s{}{}d{}g{}{}{}__{}_oc{}x{}", s.in_channels, s.out_channels,
+  return fmt::format("convjit_f32_ic{}oc{}k{}s{}{}d{}g{}{}{}_{}_oc{}x{}", s.in_channels, s.out_channels,
                      s.kernel_size, s.stride, padding, s.dilation, s.groups, s.bias ? "" : "_nobias",
                      s.mode == padding_mode::zeros ? std::string() : fmt::format("_{}", padding_mode_name(s.mode)),
                      isa_name(target), oc_block, ur_w);

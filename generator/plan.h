@@ -117,7 +117,7 @@ struct kernel_plan {
   }
 
   std::string describe() const;  // one line for logs and `convjit asm`
-  /** e.g. convjit_f32_ic512oc512k3s2p1d1g1__avx512_oc8x3: the kernel symbol,
+  /** e.g. convjit_f32_ic512oc512k3s2p1d1g1_avx512_oc8x3: the kernel symbol,
    * dump file and log name. */
   std::string name() const;
 };

@@ -11,6 +11,7 @@
 #include <map>
 #include <random>
 
+#include "generator/emit_cpp.h"
 #include "generator/model.h"
 #include "runtime/conv1d.h"
 #include "runtime/explain.h"
@@ -27,6 +28,7 @@ constexpr std::string_view kUsage = R"usage(usage:
   convjit run "<spec>" --input-shape N,C,L --input x.bin --weight w.bin [--bias b.bin]
               --output y.bin [--backend reference|xbyak|llvm|aot] [--isa avx512|avx2]
   convjit model FILE [--backend NAME]
+  convjit gen FILE --out DIR [--isa avx512,avx2,scalar] [--namespace ID]
   convjit asm "<spec>" [--backend xbyak] [--isa avx512|avx2]
   convjit bench "<spec>" --input N,C,L [--threads T] [--csv] [--impl a,b] [--budget s]
   convjit bench --suite FILE [--threads T] [--csv] [--markdown] [--plot out.png]
@@ -198,6 +200,45 @@ int run_model(int argc, char** argv) {
   return 0;
 }
 
+// Ahead-of-time kernels for a model: the C++ sources a build compiles in
+// (cmake/convjit_add_model.cmake). Files whose text is unchanged are left
+// alone, so a rebuild recompiles only what changed.
+int run_gen(int argc, char** argv) {
+  const auto cl = parse_command_line(argc, argv, {"out", "isa", "namespace"});
+  const auto layers = load_model(cl.positional);
+  const std::filesystem::path out = cl.get("out");
+  std::vector<isa> targets;
+  const std::string isa_list = cl.get_or("isa", "avx512,avx2,scalar");
+  std::string_view isas = isa_list;
+  while (!isas.empty()) {
+    const std::size_t comma = std::min(isas.find(','), isas.size());
+    targets.push_back(parse_isa(isas.substr(0, comma)));
+    isas.remove_prefix(std::min(comma + 1, isas.size()));
+  }
+  const std::string id = cl.get_or("namespace", model_identifier(cl.positional));
+  std::vector<std::string> notes;
+  const auto files = emit_cpp_model(layers, std::filesystem::path(cl.positional).filename().string(), id, targets, &notes);
+
+  std::error_code ec;
+  std::filesystem::create_directories(out, ec);
+  if (ec) throw error(errc::io_error, fmt::format("cannot create '{}': {}", out.string(), ec.message()));
+  int written = 0;
+  for (const generated_file& f : files) {
+    const auto path = out / f.name;
+    std::ifstream existing(path, std::ios::binary);
+    const std::string old((std::istreambuf_iterator<char>(existing)), std::istreambuf_iterator<char>());
+    if (existing && old == f.text) continue;
+    std::ofstream file(path, std::ios::binary | std::ios::trunc);
+    file << f.text;
+    if (!file) throw error(errc::io_error, fmt::format("cannot write '{}'", path.string()));
+    ++written;
+  }
+  for (const std::string& note : notes) fmt::print("note: {}\n", note);
+  fmt::print("{}: {} layers, {} files in {} ({} changed)\n", cl.positional, layers.size(), files.size(), out.string(),
+             written);
+  return 0;
+}
+
 // `convjit bench` lives in libconvjit_bench.so beside this executable, loaded
 // only here so that the baselines' libraries never slow the other commands.
 int run_bench(int argc, char** argv) {
@@ -225,6 +266,7 @@ int main(int argc, char** argv) {
     if (command == "run") return run_run(argc, argv);
     if (command == "model") return run_model(argc, argv);
     if (command == "asm") return run_asm(argc, argv);
+    if (command == "gen") return run_gen(argc, argv);
     if (command == "bench") return run_bench(argc, argv);
     if (command == "help" || command == "--help" || command == "-h") {
       fmt::print("{}", kUsage);

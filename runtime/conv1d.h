@@ -52,7 +52,7 @@ class conv1d {
 
   const conv1d_spec& spec() const { return spec_; }
   backend selected_backend() const;
-  /** The kernel's name, e.g. convjit_f32_ic40oc10k3s2p3d1g1__avx512_oc5x2, or "reference". */
+  /** The kernel's name, e.g. convjit_f32_ic40oc10k3s2p3d1g1_avx512_oc5x2, or "reference". */
   const std::string& kernel_name() const;
   /** The kernel behind this layer: its plan and machine code (see kernel.h). */
   const kernel& compiled() const { return *kernel_; }

@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 
+#include "runtime/aot.h"
 #include "runtime/kernel_cache.h"
 #include "runtime/xbyak_jit.h"
 
@@ -43,8 +44,7 @@ std::shared_ptr<const kernel> try_backend(backend b, const conv1d_spec& spec, is
                                           bool* built) {
   switch (b) {
     case backend::aot:
-      *why = "no ahead-of-time kernel was built for this spec";
-      return nullptr;
+      return find_aot_kernel(spec, target, why);
     case backend::llvm:
       *why = "this build has no LLVM backend";
       return nullptr;
@@ -68,6 +68,7 @@ std::shared_ptr<const kernel> try_backend(backend b, const conv1d_spec& spec, is
 
 std::vector<backend> available_backends() {
   std::vector<backend> available;
+  if (aot_kernel_count() > 0) available.push_back(backend::aot);
   if (mayiuse(isa::avx2)) available.push_back(backend::xbyak);
   available.push_back(backend::reference);
   return available;

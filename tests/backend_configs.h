@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/aot.h"
 #include "runtime/conv1d.h"
 
 namespace convjit::testing {
@@ -27,12 +28,14 @@ struct backend_config {
   std::string missing() const {
     if (target && !mayiuse(*target))
       return "this host (or CONVJIT_MAX_ISA) lacks " + std::string(isa_name(*target));
+    if (b == backend::aot && aot_kernel_count() == 0) return "no ahead-of-time kernels are linked into this test";
     return "";
   }
 };
 
 inline std::vector<backend_config> all_backend_configs() {
-  return {{backend::reference, std::nullopt}, {backend::xbyak, isa::avx512}, {backend::xbyak, isa::avx2}};
+  return {{backend::reference, std::nullopt}, {backend::xbyak, isa::avx512}, {backend::xbyak, isa::avx2},
+          {backend::aot, isa::avx512},       {backend::aot, isa::avx2},      {backend::aot, isa::scalar}};
 }
 
 }  // namespace convjit::testing

@@ -68,11 +68,13 @@ TEST(bench_cli_test, suite_csv_has_every_impl_on_every_shape) {
 }
 
 TEST(bench_cli_test, single_layer_table_and_threads) {
-  const result r = convjit("bench \"Conv1d(8, 8, 3, groups=2)\" --input 2,8,64 --threads 2 --budget 0.01");
+  // A suite layer (seed.k3): the module carries its ahead-of-time kernel.
+  const result r = convjit("bench \"Conv1d(5, 5, 3)\" --input 2,5,49 --threads 2 --budget 0.01");
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("peak (measured): FMA AVX-512"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("This run: 2 threads"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("onednn-ncw"), std::string::npos);
+  EXPECT_NE(r.out.find("  aot  "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("geomean speed-up"), std::string::npos);
   EXPECT_EQ(r.out.find("skipped:"), std::string::npos) << r.out;  // no implementation skipped
   EXPECT_NE(r.out.find("(0 skipped, 0 wrong)"), std::string::npos) << r.out;

@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: MIT
+// The C++ emitter.
+//
+// For Conv1d(512, 512, 3, stride=2) on AVX-512 (tile 8 oc x 3 vectors), one
+// input-channel step of variant_8x3 is, per tap k (phase p, offset q):
+//   s0 = _mm512_loadu_ps(src + phase1 + q); ...              // three src vectors
+//   w = _mm512_set1_ps(wei[8*k + o]);                         // per output channel o
+//   acc{o}_{j} = _mm512_fmadd_ps(s{j}, w, acc{o}_{j});        // 24 FMAs
+// the same walk of kernel_plan::channel_step() as the Xbyak emitter's.
+#include "generator/emit_cpp.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <utility>
+
+#include "generator/error.h"
+
+namespace convjit {
+namespace {
+
+// templates/*.in, embedded at configure time: {file name without .in, text}.
+constexpr std::pair<std::string_view, std::string_view> kTemplates[] = {
+#include "templates.inc"
+};
+
+std::string_view template_text(std::string_view name) {
+  for (const auto& [file, text] : kTemplates)
+    if (file == name) return text;
+  throw error(errc::invalid_argument, fmt::format("convjit was built without the template {}.in", name));
+}
+
+template <class... Args>
+std::string render(std::string_view template_name, Args&&... args) {
+  return fmt::vformat(template_text(template_name), fmt::make_format_args(args...));
+}
+
+// An ISA's words: templates/aot_isa_<isa>.in, "key: pattern" lines, then after
+// "---" the prelude the kernel files need.
+struct vocabulary {
+  std::map<std::string, std::string, std::less<>> words;
+  std::string prelude;
+
+  const std::string& operator[](std::string_view key) const {
+    auto it = words.find(key);
+    if (it == words.end()) throw error(errc::invalid_argument, fmt::format("no '{}' in an ISA template", key));
+    return it->second;
+  }
+  template <class... Args>
+  std::string say(std::string_view key, Args&&... args) const {
+    return fmt::vformat((*this)[key], fmt::make_format_args(args...));
+  }
+};
+
+const vocabulary& vocabulary_of(isa target) {
+  static const auto all = [] {
+    std::map<isa, vocabulary> v;
+    for (isa i : {isa::scalar, isa::avx2, isa::avx512}) {
+      std::string_view text = template_text(fmt::format("aot_isa_{}", isa_name(i)));
+      vocabulary& words = v[i];
+      while (!text.empty()) {
+        const std::size_t end = std::min(text.find('\n'), text.size());
+        std::string_view line = text.substr(0, end);
+        text.remove_prefix(std::min(end + 1, text.size()));
+        if (line == "---") {
+          words.prelude = std::string(text);
+          break;
+        }
+        if (line.empty() || line.front() == '#') continue;
+        const std::size_t colon = line.find(':');
+        std::string_view value = line.substr(colon + 1);
+        if (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+        words.words.emplace(std::string(line.substr(0, colon)), std::string(value));
+      }
+    }
+    return v;
+  }();
+  return all.at(target);
+}
+
+std::string c_string(std::string_view text) {
+  std::string quoted;
+  for (char c : text) {
+    if (c == '"' || c == '\\') quoted += '\\';
+    quoted += c;
+  }
+  return quoted;
+}
+
+std::string variant_function_name(const kernel_plan::variant& v) {
+  return fmt::format("variant_{}x{}{}", v.rows, v.ur, v.compact ? "_compact" : "");
+}
+
+std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, const vocabulary& say) {
+  using kind = kernel_plan::step_op::kind;
+  auto acc = [](int o, int j) { return fmt::format("acc{}_{}", o, j); };
+  auto address = [&](const kernel_plan::step_op& op) {
+    return op.phase == 0 ? fmt::format("src + {}", op.offset) : fmt::format("src + phase{} + {}", op.phase, op.offset);
+  };
+
+  std::string phases;
+  if (!v.compact)
+    for (int phase : p.phases_used)
+      if (phase != 0) phases += fmt::format("  const std::int64_t phase{0} = {0} * args->phase_stride;\n", phase);
+
+  std::vector<std::string> names;
+  for (int o = 0; o < v.rows; ++o)
+    for (int j = 0; j < v.ur; ++j) names.push_back(acc(o, j));
+
+  auto zero = [&](std::string_view indent) {
+    std::string lines;
+    for (int o = 0; o < v.rows; ++o)
+      for (int j = 0; j < v.ur; ++j) lines += fmt::format("{}{} = {};\n", indent, acc(o, j), say["zero"]);
+    return lines;
+  };
+  std::string initialize;
+  if (p.spec.bias) {
+    std::string from_bias;
+    for (int o = 0; o < v.rows; ++o) {
+      from_bias += fmt::format("    {} = {};\n", acc(o, 0), say.say("splat", fmt::arg("value", fmt::format("args->bias[{}]", o))));
+      for (int j = 1; j < v.ur; ++j) from_bias += fmt::format("    {} = {};\n", acc(o, j), acc(o, 0));
+    }
+    initialize = fmt::format("  if (args->bias) {{\n{}  }} else {{\n{}  }}", from_bias, zero("    "));
+  } else {
+    initialize = zero("  ");
+    initialize.pop_back();  // the template ends the line
+  }
+
+  std::string sources;
+  if (p.src_in_registers)
+    for (int j = 0; j < v.ur; ++j) sources += fmt::format(", s{}", j);
+
+  std::string step;
+  for (const auto& op : p.channel_step(v)) {
+    switch (op.what) {
+      case kind::load_src:
+        step += fmt::format("    s{} = {};\n", op.j, say.say("load", fmt::arg("address", address(op))));
+        break;
+      case kind::broadcast_weight:
+        step += fmt::format("    w = {};\n", say.say("splat", fmt::arg("value", fmt::format("wei[{}]", op.weight))));
+        break;
+      case kind::fma:
+        step += fmt::format("    {0} = {1};\n", acc(op.o, op.j),
+                            say.say("fma", fmt::arg("a", fmt::format("s{}", op.j)), fmt::arg("b", "w"),
+                                    fmt::arg("acc", acc(op.o, op.j))));
+        break;
+      case kind::fma_from_memory:
+        step += fmt::format("    {0} = {1};\n", acc(op.o, op.j),
+                            say.say("fma", fmt::arg("a", say.say("load", fmt::arg("address", address(op)))),
+                                    fmt::arg("b", "w"), fmt::arg("acc", acc(op.o, op.j))));
+        break;
+    }
+  }
+  if (!step.empty()) step.pop_back();
+
+  std::string store;
+  for (int o = 0; o < v.rows; ++o)
+    for (int j = 0; j < v.ur; ++j) {
+      const std::string at = o == 0 ? fmt::format("dst + {}", j * p.vlen)
+                                    : fmt::format("dst + {} * args->dst_stride + {}", o, j * p.vlen);
+      store += "  " + say.say("store", fmt::arg("address", at), fmt::arg("value", acc(o, j))) + "\n";
+    }
+  store.pop_back();
+
+  return render("aot_variant.cc", fmt::arg("rows", v.rows), fmt::arg("ur", v.ur), fmt::arg("vlen", p.vlen),
+                fmt::arg("window", v.compact ? ", reading a tap-segment window" : ""),
+                fmt::arg("suffix", v.compact ? "_compact" : ""), fmt::arg("phases", phases),
+                fmt::arg("vector", say["vector"]), fmt::arg("accumulators", fmt::join(names, ", ")),
+                fmt::arg("initialize", initialize), fmt::arg("channels", p.spec.in_channels_per_group()),
+                fmt::arg("channel_weights", p.channel_weights(v.rows)), fmt::arg("sources", sources),
+                fmt::arg("step", step), fmt::arg("store", store));
+}
+
+}  // namespace
+
+std::string_view generator_version() { return CONVJIT_VERSION; }
+
+std::string_view cpp_compile_flags(isa target) { return vocabulary_of(target)["flags"]; }
+
+std::string emit_cpp_kernel(const kernel_plan& plan, std::string_view model_id, std::span<const std::string> specs,
+                            std::span<const std::string> layers) {
+  const vocabulary& say = vocabulary_of(plan.target);
+  std::string spec_list;
+  for (const std::string& spec : specs) spec_list += fmt::format("    \"{}\",\n", c_string(spec));
+  if (specs.empty()) spec_list = fmt::format("    \"{}\",\n", c_string(to_string(plan.spec)));
+  spec_list.pop_back();
+  std::string functions, entries;
+  for (const auto& v : plan.variants()) {
+    functions += emit_variant(plan, v, say);
+    entries += fmt::format("    {},\n", variant_function_name(v));
+  }
+  entries.pop_back();
+  const std::string flags = say["flags"].empty() ? std::string("no special flags (portable C++17)") : say["flags"];
+  return render("aot_kernel.cc", fmt::arg("version", generator_version()), fmt::arg("spec", to_string(plan.spec)),
+                fmt::arg("isa", isa_name(plan.target)), fmt::arg("layers", fmt::join(layers, ", ")),
+                fmt::arg("plan", plan.describe()), fmt::arg("flags", flags), fmt::arg("includes", say["includes"]),
+                fmt::arg("prelude", say.prelude), fmt::arg("model", model_id), fmt::arg("kernel", plan.name()),
+                fmt::arg("functions", functions), fmt::arg("entries", entries),
+                fmt::arg("entry_count", plan.variants().size()), fmt::arg("specs", spec_list));
+}
+
+std::vector<generated_file> emit_cpp_model(std::span<const model_layer> layers, std::string_view model_file,
+                                           std::string_view model_id, std::span<const isa> targets,
+                                           std::vector<std::string>* notes) {
+  // Distinct specs in order of first appearance, with the layers that use each.
+  std::vector<std::pair<conv1d_spec, std::vector<std::string>>> specs;
+  for (const model_layer& layer : layers) {
+    check_layer(layer.spec);  // a layer that can never run has no kernel
+    auto it = std::find_if(specs.begin(), specs.end(), [&](const auto& s) { return s.first == layer.spec; });
+    if (it == specs.end()) it = specs.insert(specs.end(), {layer.spec, {}});
+    it->second.push_back(layer.name.empty() ? fmt::format("line {}", layer.line) : layer.name);
+  }
+
+  std::vector<generated_file> files;
+  std::string declarations, registered;
+  for (isa target : targets) {
+    const vocabulary& say = vocabulary_of(target);
+    // One kernel per plan: specs that differ only in padding share one.
+    struct kernel_users {
+      kernel_plan plan;
+      std::vector<std::string> specs, layers;
+    };
+    std::vector<kernel_users> kernels;
+    for (const auto& [spec, names] : specs) {
+      std::string why;
+      auto plan = make_plan(spec, target, &why);
+      if (!plan) {
+        if (notes) notes->push_back(fmt::format("{}: no {} kernel: {}", fmt::join(names, ", "), isa_name(target), why));
+        continue;
+      }
+      auto it = std::find_if(kernels.begin(), kernels.end(), [&](const auto& k) { return k.plan.name() == plan->name(); });
+      if (it == kernels.end()) it = kernels.insert(kernels.end(), {std::move(*plan), {}, {}});
+      it->specs.push_back(to_string(spec));
+      it->layers.insert(it->layers.end(), names.begin(), names.end());
+    }
+    std::string includes;
+    for (const kernel_users& k : kernels) {
+      const std::string name = k.plan.name();
+      files.push_back({name + ".cc", emit_cpp_kernel(k.plan, model_id, k.specs, k.layers)});
+      includes += fmt::format("#include \"{}.cc\"\n", name);
+      declarations += fmt::format("extern const convjit::aot_kernel_info {};\n", name);
+      registered += fmt::format("    &convjit_aot::{}::{},\n", model_id, name);
+    }
+    const std::string flags = say["flags"].empty() ? std::string("any C++17 compiler's defaults") : say["flags"];
+    files.push_back({fmt::format("kernels_{}.cc", isa_name(target)),
+                     render("aot_unit.cc", fmt::arg("version", generator_version()), fmt::arg("model_file", model_file),
+                            fmt::arg("isa", isa_name(target)), fmt::arg("flags", flags), fmt::arg("guard", say["guard"]),
+                            fmt::arg("includes", includes))});
+  }
+  if (!declarations.empty()) declarations.pop_back();
+  if (!registered.empty()) registered.pop_back();
+  files.push_back({"registry.cc", render("aot_registry.cc", fmt::arg("version", generator_version()),
+                                         fmt::arg("model_file", model_file), fmt::arg("model", model_id),
+                                         fmt::arg("declarations", declarations), fmt::arg("kernels", registered))});
+  return files;
+}
+
+std::string model_identifier(std::string_view model_file) {
+  std::string_view stem = model_file.substr(model_file.find_last_of('/') + 1);
+  stem = stem.substr(0, stem.find('.'));
+  std::string id;
+  for (char c : stem) id += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  if (id.empty() || !std::isalpha(static_cast<unsigned char>(id.front()))) id = "model_" + id;
+  return id;
+}
+
+}  // namespace convjit

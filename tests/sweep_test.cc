@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: MIT
+// Randomized sweeps through every code-generating backend at every ISA, each
+// against the reference and the backends against each other: channels 1..300,
+// kernel 1..64, stride 1..8, dilation 1..32, dense, grouped and depthwise,
+// every padding mode, output lengths down to 1, batched and not
+// (tests/random_layers.h).
+//  - JIT backends: 8 shards x 270 layers made here (2,160 in all).
+//  - AOT: the layers of sweep_layers.txt, which write_test_models made with
+//    the same generator at build time and convjit_add_model compiled in.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+#include <random>
+
+#include "generator/model.h"
+#include "generator/plan.h"
+#include "runtime/conv1d.h"
+#include "runtime/kernel.h"
+#include "runtime/reference.h"
+#include "tests/backend_configs.h"
+#include "tests/random_layers.h"
+
+namespace convjit {
+namespace {
+
+using testing::backend_config;
+
+constexpr int kShards = 8, kCasesPerShard = 270;
+
+std::vector<backend_config> configs_of(std::initializer_list<backend> backends) {
+  std::vector<backend_config> configs;
+  for (const auto& config : testing::all_backend_configs())
+    if (std::find(backends.begin(), backends.end(), config.b) != backends.end() && config.missing().empty())
+      configs.push_back(config);
+  return configs;
+}
+
+// Runs one layer through `configs` on random data: each must pick its own
+// backend and match the reference; backends at the same ISA walk the same
+// plan, so they must agree bit for bit; different ISAs agree within rounding.
+void check_layer_on(const conv1d_spec& s, const std::vector<std::int64_t>& dims, std::mt19937& rng,
+                    const std::vector<backend_config>& configs) {
+  SCOPED_TRACE(to_string(s) + " on " + format_dims(dims));
+  std::uniform_real_distribution<float> value(-1.0f, 1.0f);
+  const ncl_shape in = check_input(s, dims), out = output_shape(s, in);
+  std::vector<float> x(std::size_t(in.count())), w(std::size_t(s.weight_count())), b(std::size_t(s.bias_count()));
+  for (auto* v : {&x, &w, &b})
+    for (float& f : *v) f = value(rng);
+  std::vector<float> expected(std::size_t(out.count()));
+  reference_conv1d(s, in, x.data(), w.data(), s.bias ? b.data() : nullptr, expected.data());
+  const double tolerance = 1e-5 + 2e-6 * double(s.in_channels_per_group() * s.kernel_size);
+  std::map<isa, std::pair<std::string, std::vector<float>>> first_at_isa;
+  for (const auto& config : configs) {
+    const auto layer = conv1d::create(s, w, b, config.options());
+    ASSERT_EQ(layer.selected_backend(), config.b) << config.name();
+    ASSERT_EQ(layer.compiled().plan->target, *config.target) << config.name();
+    std::vector<float> y(std::size_t(out.count()), NAN);
+    layer.forward(x, dims, y);
+    for (std::size_t e = 0; e < y.size(); ++e)
+      ASSERT_NEAR(y[e], expected[e], tolerance) << config.name() << " element " << e << " of " << format_dims(out.dims());
+    auto [it, first] = first_at_isa.try_emplace(*config.target, config.name(), y);
+    if (!first) {
+      for (std::size_t e = 0; e < y.size(); ++e)
+        ASSERT_EQ(y[e], it->second.second[e]) << config.name() << " and " << it->second.first << " at element " << e;
+    }
+  }
+  for (const auto& [target, result] : first_at_isa)
+    for (std::size_t e = 0; e < expected.size(); ++e)
+      ASSERT_NEAR(result.second[e], first_at_isa.begin()->second.second[e], 2 * tolerance)
+          << result.first << " and " << first_at_isa.begin()->second.first << " at element " << e;
+}
+
+class jit_sweep_test : public ::testing::TestWithParam<int> {};
+
+TEST_P(jit_sweep_test, matches_reference_at_every_isa) {
+  const auto configs = configs_of({backend::xbyak});
+  if (configs.empty()) GTEST_SKIP() << "this host has no ISA a JIT backend generates for";
+  std::mt19937 rng(20261121u + unsigned(GetParam()));
+  for (int i = 0; i < kCasesPerShard; ++i) {
+    const testing::sweep_case c = testing::random_case(rng);
+    ASSERT_NO_FATAL_FAILURE(check_layer_on(c.spec, c.dims, rng, configs));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(shard, jit_sweep_test, ::testing::Range(0, kShards));
+
+// Every layer of the AOT sweep model through its compiled-in kernels at each
+// ISA, and through the JIT backends at the same ISAs.
+TEST(aot_sweep_test, matches_reference_and_the_jit) {
+  const auto configs = configs_of({backend::aot, backend::xbyak});
+  if (std::none_of(configs.begin(), configs.end(), [](const auto& c) { return c.b == backend::aot; }))
+    GTEST_SKIP() << "no AOT configuration runs here";
+  const auto layers = load_model(CONVJIT_AOT_SWEEP_MODEL);
+  ASSERT_GE(layers.size(), 200u);
+  std::mt19937 rng(7);
+  for (const model_layer& layer : layers) ASSERT_NO_FATAL_FAILURE(check_layer_on(layer.spec, layer.input_dims, rng, configs));
+}
+
+// Wide dilations get tap-segment windows: every padding mode, strided or not.
+TEST(wide_dilation_test, compact_windows_match_reference) {
+  const auto configs = configs_of({backend::xbyak});
+  if (configs.empty()) GTEST_SKIP() << "this host has no ISA a JIT backend generates for";
+  std::mt19937 rng(5);
+  for (const char* mode : {"zeros", "reflect", "replicate", "circular"})
+    for (const char* shape : {"Conv1d(12, 20, 3, padding=200, dilation=200, padding_mode='{}')",
+                              "Conv1d(6, 9, 4, stride=3, padding=90, dilation=60, padding_mode='{}')",
+                              "Conv1d(16, 16, 5, padding='same', dilation=150, groups=16, padding_mode='{}')"}) {
+      std::string text = shape;
+      text.replace(text.find("{}"), 2, mode);
+      const conv1d_spec s = parse_spec(text);
+      std::string why;
+      ASSERT_TRUE(make_plan(s, isa::avx512, &why)->compact_windows) << why;
+      ASSERT_NO_FATAL_FAILURE(check_layer_on(s, {2, s.in_channels, 700}, rng, configs));
+    }
+}
+
+}  // namespace
+}  // namespace convjit

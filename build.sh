@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # One-command setup on Debian 12: installs missing packages, configures, builds.
-#   ./build.sh demo   explain and run every layer of the shipped example model
+#   ./build.sh demo   every layer of every shipped model through its build-time
+#                     (AOT) kernels, the Xbyak JIT and the generic implementations
 #   ./build.sh test   build and run every test, then again under ASan + UBSan
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -34,7 +35,10 @@ install_missing_packages
 case "${1:-}" in
   demo)
     build build -DCMAKE_BUILD_TYPE=Release
-    build/runtime/convjit model models/seed_examples.txt
+    for model in models/*.txt; do
+      echo "== $model"
+      build/runtime/convjit bench --suite "$model" --impl aot,xbyak,im2col+gemm,onednn-ncw,torch --budget 0.2
+    done
     ;;
   test)
     build build -DCMAKE_BUILD_TYPE=Release -DCONVJIT_WERROR=ON

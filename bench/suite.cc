@@ -150,22 +150,31 @@ void print_markdown(const std::vector<bench_row>& rows, std::FILE* out) {
 }
 
 void print_summary(const std::vector<bench_row>& rows, std::FILE* out) {
-  std::map<std::string, std::pair<double, int>> vs_torch, vs_onednn;
+  // Geomean over the shapes both ran of baseline ms / impl ms, per impl and
+  // for each baseline that ran: the JIT, and the two NCL baselines the issues name.
+  const std::string baselines[] = {"xbyak", "onednn-ncw", "torch"};
+  std::map<std::pair<std::string, std::string>, double> ms;  // (shape, impl)
   std::vector<std::string> order;
   int wrong = 0, skipped = 0;
   for (const auto& r : rows) {
     append_once(order, r.impl);
     skipped += r.skipped;
     wrong += !r.skipped && !r.correct;
-    if (r.skipped || !r.correct) continue;
-    if (r.x_vs_torch > 0) vs_torch[r.impl].first += std::log(r.x_vs_torch), ++vs_torch[r.impl].second;
-    if (r.x_vs_onednn_ncw > 0) vs_onednn[r.impl].first += std::log(r.x_vs_onednn_ncw), ++vs_onednn[r.impl].second;
+    if (!r.skipped && r.correct) ms[{r.shape, r.impl}] = r.ms;
   }
   fmt::print(out, "\ngeomean speed-up over the suite ({} skipped, {} wrong):\n", skipped, wrong);
   for (const auto& impl : order) {
-    auto geo = [](const std::pair<double, int>& s) { return s.second ? std::exp(s.first / s.second) : 0.0; };
-    fmt::print(out, "  {:<12} x{:.2f} vs torch, x{:.2f} vs onednn-ncw\n", impl, geo(vs_torch[impl]),
-               geo(vs_onednn[impl]));
+    std::string line;
+    for (const auto& base : baselines) {
+      if (base == impl) continue;
+      double log_sum = 0;
+      int n = 0;
+      for (const auto& [key, impl_ms] : ms)
+        if (key.second == impl)
+          if (auto it = ms.find({key.first, base}); it != ms.end()) log_sum += std::log(it->second / impl_ms), ++n;
+      if (n) line += fmt::format("{}x{:.2f} vs {}", line.empty() ? "" : ", ", std::exp(log_sum / n), base);
+    }
+    fmt::print(out, "  {:<12} {}\n", impl, line.empty() ? "(no baseline ran beside it)" : line);
   }
 }
 

@@ -31,14 +31,57 @@ std::size_t find_conv1d(std::string_view line) {
   return at;
 }
 
+// print(model) nesting: one per open "(name): Module(" line. A repeated module
+// "(1-4): 4 x Block(" holds its layers until it closes, then repeats them with
+// the indices 1..4 in place of "1-4" in their names.
+struct container {
+  std::string name;
+  std::int64_t first_index = 0, repeat = 1;
+  std::size_t first_layer = 0;  // layers.size() when it opened
+};
+
+// "(0-2): 3 x " -> first index 0, count 3; the name stays "0-2". Else repeat 1.
+void parse_repeat(std::string_view head, std::string* name, std::int64_t* first_index, std::int64_t* repeat) {
+  const auto x = head.rfind(" x");
+  if (x != std::string_view::npos && x + 2 == head.size()) {
+    *repeat = std::stoll(std::string(trim(head.substr(head.rfind(' ', x - 1) + 1, x))));
+    head = trim(head.substr(0, head.rfind(' ', x - 1)));
+  } else if (head.back() != ':') {
+    throw error(errc::parse_error, fmt::format("expected 'name:' before the module, found '{}'", head));
+  }
+  head = trim(head.substr(0, head.size() - 1));
+  if (head.size() >= 2 && head.front() == '(' && head.back() == ')') head = head.substr(1, head.size() - 2);
+  *name = std::string(head);
+  if (*repeat > 1) *first_index = std::stoll(name->substr(0, name->find('-')));
+}
+
+// A layer without an input takes the previous layer's output when the channels chain.
+void chain_inputs(std::vector<model_layer>& layers) {
+  for (std::size_t i = 1; i < layers.size(); ++i) {
+    const model_layer& prev = layers[i - 1];
+    if (!layers[i].input_dims.empty() || prev.input_dims.empty()) continue;
+    try {
+      auto out = output_dims(prev.spec, prev.input_dims);
+      if (out[out.size() - 2] == layers[i].spec.in_channels) layers[i].input_dims = std::move(out);
+    } catch (const error&) {
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<model_layer> parse_model(std::string_view text, std::string_view file_name) {
   std::vector<model_layer> layers;
-  std::vector<std::string> containers;  // print(model) nesting: one name per open "(...): X(" line
+  std::vector<container> containers;
   std::vector<std::int64_t> pending_input;
   int line_no = 0;
   std::size_t start = 0;
+  auto path = [&] {
+    std::string p;
+    for (const auto& c : containers)
+      if (!c.name.empty()) p += c.name + ".";
+    return p;
+  };
   while (start <= text.size()) {
     std::size_t end = text.find('\n', start);
     if (end == std::string_view::npos) end = text.size();
@@ -56,38 +99,33 @@ std::vector<model_layer> parse_model(std::string_view text, std::string_view fil
       if (conv == std::string_view::npos) {
         // print(model) structure: "(name): Sequential(" opens, ")" closes, the rest is other modules.
         if (line.back() == '(') {
-          std::string name;
+          container c;
+          c.first_layer = layers.size();
           if (line.front() == '(' && line.find("): ") != std::string_view::npos)
-            name = std::string(line.substr(1, line.find("): ") - 1));
-          containers.push_back(std::move(name));
+            parse_repeat(trim(line.substr(0, line.rfind(' '))), &c.name, &c.first_index, &c.repeat);
+          containers.push_back(std::move(c));
         } else if (line == ")" && !containers.empty()) {
+          const container c = containers.back();
           containers.pop_back();
+          if (c.repeat > 1) {
+            // Its layers' names have path() + c.name + "." in front: repeat them with each index.
+            const std::size_t at = path().size();
+            std::vector<model_layer> body(layers.begin() + std::ptrdiff_t(c.first_layer), layers.end());
+            layers.resize(c.first_layer);
+            for (std::int64_t i = 0; i < c.repeat; ++i)
+              for (model_layer layer : body) {
+                layer.name.replace(at, c.name.size(), std::to_string(c.first_index + i));
+                layers.push_back(std::move(layer));
+              }
+          }
         }
         continue;
       }
       // Name: "name: Conv1d(...)" or print(model)'s "(name): Conv1d(...)" or "(0-2): 3 x Conv1d(...)".
-      std::string_view head = trim(line.substr(0, conv));
+      const std::string_view head = trim(line.substr(0, conv));
       std::int64_t repeat = 1, first_index = 0;
       std::string name;
-      if (!head.empty()) {
-        if (head.back() != ':') {
-          const auto x = head.rfind(" x");
-          if (x == std::string_view::npos || x + 2 != head.size())
-            throw error(errc::parse_error, fmt::format("expected 'name:' before Conv1d, found '{}'", head));
-          repeat = std::stoll(std::string(trim(head.substr(head.rfind(' ', x - 1) + 1, x))));
-          head = trim(head.substr(0, head.rfind(' ', x - 1)));
-        }
-        head = trim(head.substr(0, head.size() - 1));
-        if (head.size() >= 2 && head.front() == '(' && head.back() == ')') head = head.substr(1, head.size() - 2);
-        name = std::string(head);
-        if (repeat > 1) {
-          const auto dash = name.find('-');
-          first_index = std::stoll(name.substr(0, dash));
-        }
-      }
-      std::string path;
-      for (const auto& c : containers)
-        if (!c.empty()) path += c + ".";
+      if (!head.empty()) parse_repeat(head, &name, &first_index, &repeat);
       std::size_t consumed = 0;
       const std::string_view call = line.substr(conv);
       const conv1d_spec spec = make_spec(parse_args(call, &consumed));
@@ -102,19 +140,10 @@ std::vector<model_layer> parse_model(std::string_view text, std::string_view fil
       for (std::int64_t i = 0; i < repeat; ++i) {
         model_layer layer;
         layer.name = name.empty() ? fmt::format("layer{}", layers.size())
-                                  : path + (repeat > 1 ? std::to_string(first_index + i) : name);
+                                  : path() + (repeat > 1 ? std::to_string(first_index + i) : name);
         layer.spec = spec;
         layer.line = line_no;
-        layer.input_dims = input;
-        if (layer.input_dims.empty() && !layers.empty() && !layers.back().input_dims.empty()) {
-          // Chain: a Sequential's next conv reads the previous one's output.
-          const auto& prev = layers.back();
-          try {
-            auto out = output_dims(prev.spec, prev.input_dims);
-            if (out[out.size() - 2] == spec.in_channels) layer.input_dims = std::move(out);
-          } catch (const error&) {
-          }
-        }
+        if (i == 0) layer.input_dims = input;
         layers.push_back(std::move(layer));
       }
     } catch (const error& e) {
@@ -124,6 +153,7 @@ std::vector<model_layer> parse_model(std::string_view text, std::string_view fil
       throw error(errc::parse_error, fmt::format("{}:{}: malformed repeated module '{}'", file_name, line_no, line));
     }
   }
+  chain_inputs(layers);
   return layers;
 }
 

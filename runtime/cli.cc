@@ -17,6 +17,7 @@
 #include "runtime/explain.h"
 #include "runtime/jit_dump.h"
 #include "runtime/kernel.h"
+#include "runtime/llvm_jit.h"
 
 namespace convjit {
 namespace {
@@ -29,7 +30,7 @@ constexpr std::string_view kUsage = R"usage(usage:
               --output y.bin [--backend reference|xbyak|llvm|aot] [--isa avx512|avx2]
   convjit model FILE [--backend NAME]
   convjit gen FILE --out DIR [--isa avx512,avx2,scalar] [--namespace ID]
-  convjit asm "<spec>" [--backend xbyak] [--isa avx512|avx2]
+  convjit asm "<spec>" [--backend xbyak|llvm] [--isa avx512|avx2|scalar]
   convjit bench "<spec>" --input N,C,L [--threads T] [--csv] [--impl a,b] [--budget s]
   convjit bench --suite FILE [--threads T] [--csv] [--markdown] [--plot out.png]
 <spec> is the PyTorch spelling, e.g. "Conv1d(40, 10, 3, stride=2, padding=3)" or
@@ -119,6 +120,20 @@ int run_asm(int argc, char** argv) {
                                     std::vector<float>(std::size_t(spec.bias_count())), options);
   const kernel& k = layer.compiled();
   if (!k.plan) throw error(errc::backend_unavailable, fmt::format("backend '{}' generates no code", backend_name(k.from)));
+  if (k.from == backend::aot)
+    throw error(errc::backend_unavailable, fmt::format("{} is compiled into this program; `convjit gen` writes its source",
+                                                       k.name));
+  if (k.from == backend::llvm) {
+#ifdef CONVJIT_HAVE_LLVM
+    std::string why;
+    const std::string ir = llvm_kernel_ir(*k.plan, &why);
+    if (ir.empty()) throw error(errc::backend_unavailable, why);
+    fmt::print("{}\n{}\n{} entry points, compiled in {:.0f} us\n\nLLVM IR, optimized, as the JIT compiles it:\n{}\n"
+               "Machine code ({} bytes of object file):\n{}",
+               k.name, k.plan->describe(), k.entries.size(), k.build_us, ir, k.code.size(), disassemble_object(k.code));
+#endif
+    return 0;
+  }
   const auto variants = k.plan->variants();
   fmt::print("{}\n{}\n{} entry points, {} bytes of code, generated in {:.0f} us\n", k.name, k.plan->describe(),
              variants.size(), k.code.size(), k.build_us);

@@ -8,6 +8,7 @@
 
 #include "runtime/aot.h"
 #include "runtime/kernel_cache.h"
+#include "runtime/llvm_jit.h"
 #include "runtime/xbyak_jit.h"
 
 namespace convjit {
@@ -45,9 +46,29 @@ std::shared_ptr<const kernel> try_backend(backend b, const conv1d_spec& spec, is
   switch (b) {
     case backend::aot:
       return find_aot_kernel(spec, target, why);
-    case backend::llvm:
-      *why = "this build has no LLVM backend";
+    case backend::llvm: {
+#ifdef CONVJIT_HAVE_LLVM
+      auto plan = make_plan(spec, target, why);
+      if (!plan) return nullptr;
+      try {
+        return kernel_cache::global().get_or_create(
+            {spec, target, backend::llvm},
+            [&] {
+              std::string failure;
+              auto k = build_llvm_kernel(*plan, &failure);
+              if (!k) throw error(errc::backend_unavailable, failure);
+              return k;
+            },
+            built);
+      } catch (const error& e) {
+        *why = e.what();
+        return nullptr;
+      }
+#else
+      *why = "this build has no LLVM backend (llvm-19-dev was not found)";
       return nullptr;
+#endif
+    }
     case backend::reference:
       return reference_kernel();
     case backend::xbyak: {
@@ -70,6 +91,9 @@ std::vector<backend> available_backends() {
   std::vector<backend> available;
   if (aot_kernel_count() > 0) available.push_back(backend::aot);
   if (mayiuse(isa::avx2)) available.push_back(backend::xbyak);
+#ifdef CONVJIT_HAVE_LLVM
+  available.push_back(backend::llvm);
+#endif
   available.push_back(backend::reference);
   return available;
 }

@@ -2,6 +2,7 @@
 // Every backend at every ISA it generates for: what backend tests run over.
 #pragma once
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,12 +30,16 @@ struct backend_config {
     if (target && !mayiuse(*target))
       return "this host (or CONVJIT_MAX_ISA) lacks " + std::string(isa_name(*target));
     if (b == backend::aot && aot_kernel_count() == 0) return "no ahead-of-time kernels are linked into this test";
+    const auto built = available_backends();
+    if (b == backend::llvm && std::find(built.begin(), built.end(), b) == built.end())
+      return "this build has no LLVM backend";
     return "";
   }
 };
 
 inline std::vector<backend_config> all_backend_configs() {
   return {{backend::reference, std::nullopt}, {backend::xbyak, isa::avx512}, {backend::xbyak, isa::avx2},
+          {backend::llvm, isa::avx512},      {backend::llvm, isa::avx2},     {backend::llvm, isa::scalar},
           {backend::aot, isa::avx512},       {backend::aot, isa::avx2},      {backend::aot, isa::scalar}};
 }
 

@@ -4,7 +4,7 @@
 // kernel 1..64, stride 1..8, dilation 1..32, dense, grouped and depthwise,
 // every padding mode, output lengths down to 1, batched and not
 // (tests/random_layers.h).
-//  - JIT backends: 8 shards x 270 layers made here (2,160 in all).
+//  - JIT backends (Xbyak, LLVM): 8 shards x 270 layers made here (2,160 in all).
 //  - AOT: the layers of sweep_layers.txt, which write_test_models made with
 //    the same generator at build time and convjit_add_model compiled in.
 #include <gtest/gtest.h>
@@ -74,7 +74,7 @@ void check_layer_on(const conv1d_spec& s, const std::vector<std::int64_t>& dims,
 class jit_sweep_test : public ::testing::TestWithParam<int> {};
 
 TEST_P(jit_sweep_test, matches_reference_at_every_isa) {
-  const auto configs = configs_of({backend::xbyak});
+  const auto configs = configs_of({backend::xbyak, backend::llvm});
   if (configs.empty()) GTEST_SKIP() << "this host has no ISA a JIT backend generates for";
   std::mt19937 rng(20261121u + unsigned(GetParam()));
   for (int i = 0; i < kCasesPerShard; ++i) {
@@ -88,7 +88,7 @@ INSTANTIATE_TEST_SUITE_P(shard, jit_sweep_test, ::testing::Range(0, kShards));
 // Every layer of the AOT sweep model through its compiled-in kernels at each
 // ISA, and through the JIT backends at the same ISAs.
 TEST(aot_sweep_test, matches_reference_and_the_jit) {
-  const auto configs = configs_of({backend::aot, backend::xbyak});
+  const auto configs = configs_of({backend::aot, backend::xbyak, backend::llvm});
   if (std::none_of(configs.begin(), configs.end(), [](const auto& c) { return c.b == backend::aot; }))
     GTEST_SKIP() << "no AOT configuration runs here";
   const auto layers = load_model(CONVJIT_AOT_SWEEP_MODEL);
@@ -99,7 +99,7 @@ TEST(aot_sweep_test, matches_reference_and_the_jit) {
 
 // Wide dilations get tap-segment windows: every padding mode, strided or not.
 TEST(wide_dilation_test, compact_windows_match_reference) {
-  const auto configs = configs_of({backend::xbyak});
+  const auto configs = configs_of({backend::xbyak, backend::llvm});
   if (configs.empty()) GTEST_SKIP() << "this host has no ISA a JIT backend generates for";
   std::mt19937 rng(5);
   for (const char* mode : {"zeros", "reflect", "replicate", "circular"})

@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: MIT
+// The LLVM IR emitter. Built with LLVM's compile flags (no exceptions): it
+// reports failures through its return values, never by throwing.
+//
+// For Conv1d(512, 512, 3, stride=2) on AVX-512 (tile 8 oc x 3 vectors), the
+// loop body of variant 8x3 is, per tap k (phase p, offset q), the same walk of
+// kernel_plan::channel_step() as the other emitters':
+//   %s0 = load <16 x float>, ptr (src + phase_p + q), align 4      ; three src vectors
+//   %w  = splat (load float, ptr (wei + 8*k + o))                  ; per output channel o
+//   %acc.o.j = call <16 x float> @llvm.fma.v16f32(%s.j, %w, %acc.o.j)
+// with the accumulators carried around the channel loop in phi nodes.
+#include "generator/emit_llvm.h"
+
+#include <fmt/format.h>
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/Intrinsics.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/LegacyPassManager.h>
+#include <llvm/IR/Module.h>
+#include <llvm/IR/Verifier.h>
+#include <llvm/MC/TargetRegistry.h>
+#include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/TargetSelect.h>
+#include <llvm/Support/raw_ostream.h>
+#include <llvm/Target/TargetMachine.h>
+#include <llvm/Target/TargetOptions.h>
+#include <llvm/TargetParser/Host.h>
+#include <llvm/TargetParser/Triple.h>
+#include <llvm/Transforms/InstCombine/InstCombine.h>
+#include <llvm/Transforms/Scalar/EarlyCSE.h>
+#include <llvm/Transforms/Scalar/SimplifyCFG.h>
+
+#include <map>
+#include <mutex>
+
+namespace convjit {
+
+llvm_target host_llvm_target(isa target) {
+  llvm_target t;
+  t.triple = llvm::sys::getProcessTriple();
+  const bool x86 = llvm::Triple(t.triple).isX86();
+  if (!x86 || target == host_isa()) {
+    t.cpu = llvm::sys::getHostCPUName().str();
+    std::string features;
+    for (const auto& feature : llvm::sys::getHostCPUFeatures())
+      features += fmt::format("{}{}{}", features.empty() ? "" : ",", feature.second ? '+' : '-', feature.first().str());
+    t.features = std::move(features);
+  } else {
+    // The JIT's target machine carries the host's features; switching off the
+    // first feature above the cap switches off everything that implies it.
+    t.cpu = target == isa::avx512 ? "x86-64-v4" : target == isa::avx2 ? "x86-64-v3" : "x86-64";
+    t.features = target == isa::avx512 ? "" : target == isa::avx2 ? "-avx512f" : "-avx,-fma";
+  }
+  return t;
+}
+
+std::string llvm_function_name(const std::string& prefix, const kernel_plan::variant& v) {
+  return fmt::format("{}_{}x{}{}", prefix, v.rows, v.ur, v.compact ? "_compact" : "");
+}
+
+std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMContext& context,
+                                               const llvm_target& target, const std::string& prefix) {
+  using kind = kernel_plan::step_op::kind;
+  auto module = std::make_unique<llvm::Module>(prefix, context);
+  module->setTargetTriple(target.triple);
+  llvm::IRBuilder<> b(context);
+  llvm::Type* f32 = b.getFloatTy();
+  llvm::Type* i64 = b.getInt64Ty();
+  llvm::Type* ptr = b.getPtrTy();
+  auto* vec = llvm::FixedVectorType::get(f32, unsigned(p.vlen));
+  const llvm::Align float_align(sizeof(float));
+  // conv1d_args (generator/kernel_abi.h), field by field.
+  auto* args_type = llvm::StructType::get(context, {ptr, ptr, ptr, ptr, i64, i64, i64});
+  enum { kSrc, kWei, kBias, kDst, kSrcStride, kPhaseStride, kDstStride };
+  auto* fn_type = llvm::FunctionType::get(b.getVoidTy(), {ptr}, false);
+  // A portable plan may run where the CPU has no FMA: fmuladd fuses only where that is fast.
+  llvm::Function* fma = llvm::Intrinsic::getDeclaration(
+      module.get(), p.target == isa::scalar ? llvm::Intrinsic::fmuladd : llvm::Intrinsic::fma, {vec});
+
+  for (const auto& v : p.variants()) {
+    auto* f = llvm::Function::Create(fn_type, llvm::Function::ExternalLinkage, llvm_function_name(prefix, v), *module);
+    f->addFnAttr("target-cpu", target.cpu);
+    if (!target.features.empty()) f->addFnAttr("target-features", target.features);
+    const std::string vector_bits = std::to_string(p.vlen * 32);
+    f->addFnAttr("min-legal-vector-width", vector_bits);  // keep 512-bit vectors whole
+    f->addFnAttr("prefer-vector-width", vector_bits);
+    f->addFnAttr(llvm::Attribute::NoUnwind);
+    auto* entry = llvm::BasicBlock::Create(context, "entry", f);
+    b.SetInsertPoint(entry);
+    llvm::Value* args = f->getArg(0);
+    auto field = [&](unsigned index, llvm::Type* type, const char* name) {
+      return b.CreateLoad(type, b.CreateStructGEP(args_type, args, index), name);
+    };
+    llvm::Value* src_start = field(kSrc, ptr, "src");
+    llvm::Value* wei_start = field(kWei, ptr, "wei");
+    llvm::Value* bias = field(kBias, ptr, "bias");
+    llvm::Value* dst = field(kDst, ptr, "dst");
+    llvm::Value* src_stride = field(kSrcStride, i64, "src_stride");
+    llvm::Value* phase_stride = field(kPhaseStride, i64, "phase_stride");
+    llvm::Value* dst_stride = field(kDstStride, i64, "dst_stride");
+    std::map<int, llvm::Value*> phase_start;  // floats from src to phase r
+    if (!v.compact)
+      for (int phase : p.phases_used)
+        if (phase != 0) phase_start[phase] = b.CreateMul(phase_stride, b.getInt64(std::uint64_t(phase)));
+
+    // Accumulators start at the bias, or zero.
+    const int count = v.rows * v.ur;
+    auto index = [&](int o, int j) { return std::size_t(o * v.ur + j); };
+    llvm::Value* zero = llvm::ConstantAggregateZero::get(vec);
+    std::vector<llvm::Value*> acc(std::size_t(count), zero);
+    if (p.spec.bias) {
+      auto* with_bias = llvm::BasicBlock::Create(context, "bias", f);
+      auto* ready = llvm::BasicBlock::Create(context, "ready", f);
+      b.CreateCondBr(b.CreateIsNotNull(bias), with_bias, ready);
+      b.SetInsertPoint(with_bias);
+      std::vector<llvm::Value*> splat;
+      for (int o = 0; o < v.rows; ++o)
+        splat.push_back(b.CreateVectorSplat(
+            unsigned(p.vlen), b.CreateLoad(f32, b.CreateConstInBoundsGEP1_64(f32, bias, std::uint64_t(o)))));
+      b.CreateBr(ready);
+      b.SetInsertPoint(ready);
+      for (int o = 0; o < v.rows; ++o) {
+        llvm::PHINode* start = b.CreatePHI(vec, 2);
+        start->addIncoming(zero, entry);
+        start->addIncoming(splat[std::size_t(o)], with_bias);
+        for (int j = 0; j < v.ur; ++j) acc[index(o, j)] = start;
+      }
+    }
+
+    const std::int64_t channels = p.spec.in_channels_per_group();
+    if (channels > 0) {
+      llvm::BasicBlock* before = b.GetInsertBlock();
+      auto* loop = llvm::BasicBlock::Create(context, "channel", f);
+      auto* done = llvm::BasicBlock::Create(context, "store", f);
+      b.CreateBr(loop);
+      b.SetInsertPoint(loop);
+      llvm::PHINode* c = b.CreatePHI(i64, 2, "c");
+      llvm::PHINode* src = b.CreatePHI(ptr, 2, "src.c");
+      llvm::PHINode* wei = b.CreatePHI(ptr, 2, "wei.c");
+      std::vector<llvm::PHINode*> carried;
+      for (llvm::Value* start : acc) {
+        carried.push_back(b.CreatePHI(vec, 2));
+        carried.back()->addIncoming(start, before);
+      }
+      c->addIncoming(b.getInt64(0), before);
+      src->addIncoming(src_start, before);
+      wei->addIncoming(wei_start, before);
+      for (int i = 0; i < count; ++i) acc[std::size_t(i)] = carried[std::size_t(i)];
+
+      auto load_input = [&](const kernel_plan::step_op& op) {
+        llvm::Value* at = b.getInt64(std::uint64_t(op.offset));
+        if (op.phase != 0) at = b.CreateAdd(phase_start.at(op.phase), at);
+        return b.CreateAlignedLoad(vec, b.CreateInBoundsGEP(f32, src, at), float_align);
+      };
+      std::vector<llvm::Value*> src_vector(std::size_t(v.ur));
+      llvm::Value* weight = nullptr;
+      for (const auto& op : p.channel_step(v)) {
+        switch (op.what) {
+          case kind::load_src: src_vector[std::size_t(op.j)] = load_input(op); break;
+          case kind::broadcast_weight:
+            weight = b.CreateVectorSplat(unsigned(p.vlen),
+                                         b.CreateLoad(f32, b.CreateConstInBoundsGEP1_64(f32, wei, std::uint64_t(op.weight))));
+            break;
+          case kind::fma:
+            acc[index(op.o, op.j)] = b.CreateCall(fma, {src_vector[std::size_t(op.j)], weight, acc[index(op.o, op.j)]});
+            break;
+          case kind::fma_from_memory:
+            acc[index(op.o, op.j)] = b.CreateCall(fma, {load_input(op), weight, acc[index(op.o, op.j)]});
+            break;
+        }
+      }
+      llvm::Value* next_c = b.CreateAdd(c, b.getInt64(1));
+      llvm::Value* next_src = b.CreateInBoundsGEP(f32, src, src_stride);
+      llvm::Value* next_wei = b.CreateConstInBoundsGEP1_64(f32, wei, std::uint64_t(p.channel_weights(v.rows)));
+      llvm::BasicBlock* latch = b.GetInsertBlock();
+      b.CreateCondBr(b.CreateICmpULT(next_c, b.getInt64(std::uint64_t(channels))), loop, done);
+      c->addIncoming(next_c, latch);
+      src->addIncoming(next_src, latch);
+      wei->addIncoming(next_wei, latch);
+      for (int i = 0; i < count; ++i) carried[std::size_t(i)]->addIncoming(acc[std::size_t(i)], latch);
+      b.SetInsertPoint(done);
+    }
+
+    for (int o = 0; o < v.rows; ++o) {
+      llvm::Value* row = b.CreateInBoundsGEP(f32, dst, b.CreateMul(dst_stride, b.getInt64(std::uint64_t(o))));
+      for (int j = 0; j < v.ur; ++j)
+        b.CreateAlignedStore(acc[index(o, j)], b.CreateConstInBoundsGEP1_64(f32, row, std::uint64_t(j * p.vlen)),
+                             float_align);
+    }
+    b.CreateRetVoid();
+  }
+  return module;
+}
+
+void optimize_llvm_module(llvm::Module& module) {
+  // A short function pipeline: the IR is straight-line code already in SSA
+  // form, so common subexpressions (phase offsets, splats) and instruction
+  // combining are what is left; the full -O2 pipeline would only cost time.
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PassBuilder builder;
+  builder.registerModuleAnalyses(mam);
+  builder.registerCGSCCAnalyses(cgam);
+  builder.registerFunctionAnalyses(fam);
+  builder.registerLoopAnalyses(lam);
+  builder.crossRegisterProxies(lam, fam, cgam, mam);
+  llvm::FunctionPassManager functions;
+  functions.addPass(llvm::EarlyCSEPass());
+  functions.addPass(llvm::InstCombinePass());
+  functions.addPass(llvm::SimplifyCFGPass());
+  llvm::ModulePassManager passes;
+  passes.addPass(llvm::createModuleToFunctionPassAdaptor(std::move(functions)));
+  passes.run(module, mam);
+}
+
+namespace {
+
+// The module of `plan`, verified and optimized; null with *why when the verifier objects.
+std::unique_ptr<llvm::Module> verified_module(const kernel_plan& plan, llvm::LLVMContext& context,
+                                              const llvm_target& target, std::string* why) {
+  auto module = emit_llvm_module(plan, context, target, plan.name());
+  std::string problems;
+  llvm::raw_string_ostream os(problems);
+  if (llvm::verifyModule(*module, &os)) {
+    *why = "the generated IR does not verify: " + os.str();
+    return nullptr;
+  }
+  optimize_llvm_module(*module);
+  return module;
+}
+
+}  // namespace
+
+std::string emit_llvm_ir(const kernel_plan& plan, const llvm_target& target, std::string* why) {
+  llvm::LLVMContext context;
+  auto module = verified_module(plan, context, target, why);
+  if (!module) return {};
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  module->print(os, nullptr);
+  return os.str();
+}
+
+std::vector<std::uint8_t> emit_llvm_object(const kernel_plan& plan, const llvm_target& target, std::string* why) {
+  static std::once_flag targets_ready;
+  std::call_once(targets_ready, [] {
+    llvm::InitializeAllTargetInfos();
+    llvm::InitializeAllTargets();
+    llvm::InitializeAllTargetMCs();
+    llvm::InitializeAllAsmPrinters();
+  });
+  std::string error;
+  const llvm::Target* backend = llvm::TargetRegistry::lookupTarget(target.triple, error);
+  if (!backend) {
+    *why = fmt::format("LLVM cannot generate code for {}: {}", target.triple, error);
+    return {};
+  }
+  std::unique_ptr<llvm::TargetMachine> machine(backend->createTargetMachine(
+      target.triple, target.cpu, target.features, llvm::TargetOptions(), std::nullopt, std::nullopt,
+      llvm::CodeGenOptLevel::Default));
+  llvm::LLVMContext context;
+  auto module = verified_module(plan, context, target, why);
+  if (!module) return {};
+  module->setDataLayout(machine->createDataLayout());
+  llvm::SmallVector<char, 0> object;
+  llvm::raw_svector_ostream os(object);
+  llvm::legacy::PassManager passes;
+  if (machine->addPassesToEmitFile(passes, os, nullptr, llvm::CodeGenFileType::ObjectFile)) {
+    *why = fmt::format("LLVM cannot emit an object file for {}", target.triple);
+    return {};
+  }
+  passes.run(*module);
+  return std::vector<std::uint8_t>(object.begin(), object.end());
+}
+
+}  // namespace convjit

@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 PACKAGES=(build-essential cmake ninja-build libfmt-dev libgtest-dev libbenchmark-dev libxbyak-dev binutils
-  libdnnl-dev libopenblas-dev libtorch-dev gnuplot-nox)
+  libdnnl-dev libopenblas-dev libtorch-dev gnuplot-nox llvm-19-dev)
 
 install_missing_packages() {
   local missing=()

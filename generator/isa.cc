@@ -23,7 +23,7 @@ isa parse_isa(std::string_view name) {
   if (name == "avx512") return isa::avx512;
   if (name == "avx2") return isa::avx2;
   if (name == "scalar" || name == "none") return isa::scalar;
-  throw error(errc::invalid_argument, fmt::format("unknown ISA '{}': expected avx512, avx2 or none", name));
+  throw error(errc::invalid_argument, fmt::format("unknown ISA '{}': expected avx512, avx2, scalar or none", name));
 }
 
 isa host_isa() {

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -231,6 +232,9 @@ int run_gen(int argc, char** argv) {
     isas.remove_prefix(std::min(comma + 1, isas.size()));
   }
   const std::string id = cl.get_or("namespace", model_identifier(cl.positional));
+  if (id.empty() || std::isdigit(static_cast<unsigned char>(id.front())) ||
+      !std::all_of(id.begin(), id.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }))
+    throw error(errc::invalid_argument, fmt::format("--namespace '{}' is not a C++ identifier", id));
   std::vector<std::string> notes;
   const auto files = emit_cpp_model(layers, std::filesystem::path(cl.positional).filename().string(), id, targets, &notes);
 

@@ -211,6 +211,28 @@ TEST(cli_test, environment_forces_logs_and_dumps) {
   EXPECT_NE(log.find("backend 'llvm' cannot run"), std::string::npos) << log;
 }
 
+// `convjit gen`: the files a build compiles, rewritten only when changed, and
+// clear errors for a bad ISA, namespace, model or output directory.
+TEST(cli_test, gen_writes_kernels_and_refuses_bad_input) {
+  const auto dir = scratch() / "gen";
+  const std::string model = std::string(CONVJIT_MODELS_DIR) + "/seed_examples.txt";
+  result r = convjit("gen " + model + " --out " + dir.string() + " --isa avx2,scalar");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("5 layers, 13 files"), std::string::npos) << r.out;
+  for (const char* file : {"kernels_avx2.cc", "kernels_scalar.cc", "registry.cc",
+                           "convjit_f32_ic40oc10k3s2p3d1g1_avx2_oc5x2.cc"})
+    EXPECT_TRUE(std::filesystem::exists(dir / file)) << file;
+  EXPECT_FALSE(std::filesystem::exists(dir / "kernels_avx512.cc"));
+  r = convjit("gen " + model + " --out " + dir.string() + " --isa avx2,scalar");
+  EXPECT_NE(r.out.find("(0 changed)"), std::string::npos) << r.out;
+  EXPECT_EQ(convjit("gen " + model + " --out " + dir.string() + " --isa sse9").status, 2);
+  r = convjit("gen " + model + " --out " + dir.string() + " --namespace 'a-b'");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("invalid_argument"), std::string::npos) << r.err;
+  EXPECT_EQ(convjit("gen /nonexistent/model.txt --out " + dir.string()).status, 2);
+  EXPECT_EQ(convjit("gen " + model + " --out /proc/convjit").status, 2);
+}
+
 TEST(cli_test, model_explains_and_runs_the_seed_examples) {
   const result r = convjit(std::string("model ") + CONVJIT_MODELS_DIR + "/seed_examples.txt");
   ASSERT_EQ(r.status, 0) << r.err;

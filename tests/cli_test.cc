@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The convjit command line end to end: its fixed contract.
 #include <gtest/gtest.h>
+
+#include "runtime/conv1d.h"
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -207,8 +209,18 @@ TEST(cli_test, environment_forces_logs_and_dumps) {
   // CONVJIT_BACKEND forces a backend: the reference runs, and says so.
   log = command("CONVJIT_VERBOSE=1 CONVJIT_BACKEND=reference ");
   EXPECT_NE(log.find("reference kernel reference"), std::string::npos) << log;
-  log = command("CONVJIT_BACKEND=llvm ");
-  EXPECT_NE(log.find("backend 'llvm' cannot run"), std::string::npos) << log;
+  log = command("CONVJIT_BACKEND=aot ");  // the CLI has no ahead-of-time kernels
+  EXPECT_NE(log.find("backend 'aot' cannot run"), std::string::npos) << log;
+  const auto built = convjit::available_backends();
+  if (std::find(built.begin(), built.end(), convjit::backend::llvm) == built.end()) return;
+  log = command(env + "CONVJIT_BACKEND=llvm ");
+  EXPECT_NE(log.find("llvm kernel convjit_f32_ic8oc12k5s1p2d1g1_reflect_"), std::string::npos) << log;
+  for (const char* suffix : {".ll", ".o"}) {
+    bool found = false;
+    for (const auto& f : std::filesystem::directory_iterator(dump))
+      found |= f.path().extension() == suffix && std::filesystem::file_size(f.path()) > 0;
+    EXPECT_TRUE(found) << "no " << suffix << " dump";
+  }
 }
 
 // `convjit gen`: the files a build compiles, rewritten only when changed, and

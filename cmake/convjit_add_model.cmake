@@ -26,6 +26,12 @@ function(convjit_add_model target)
   set(flags_avx512 -mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma)
   set(flags_avx2 -mavx2 -mfma)
   set(flags_scalar "")
+  # convjit's own sanitizer builds: the generated kernels are straight-line
+  # arithmetic, like the JIT code that is never instrumented; instrumenting
+  # and describing them for the debugger takes minutes and gigabytes a file.
+  if(CONVJIT_SANITIZE)
+    set(kernel_flags -fno-sanitize=all -g0)
+  endif()
 
   if(TARGET convjit)  # inside convjit's own build
     set(generator $<TARGET_FILE:convjit>)
@@ -42,7 +48,7 @@ function(convjit_add_model target)
       message(FATAL_ERROR "convjit_add_model(${target}): unknown ISA '${isa}' (avx512, avx2, scalar)")
     endif()
     list(APPEND outputs "${dir}/kernels_${isa}.cc")
-    set_source_files_properties("${dir}/kernels_${isa}.cc" PROPERTIES COMPILE_OPTIONS "${flags_${isa}}")
+    set_source_files_properties("${dir}/kernels_${isa}.cc" PROPERTIES COMPILE_OPTIONS "${flags_${isa}};${kernel_flags}")
   endforeach()
   list(JOIN ARG_ISA "," isa_list)
   # `convjit gen` rewrites only the kernel files whose text changed; the fixed

@@ -215,18 +215,21 @@ void optimize_llvm_module(llvm::Module& module) {
   passes.run(module, mam);
 }
 
+bool verify_llvm_module(const llvm::Module& module, std::string* why) {
+  std::string problems;
+  llvm::raw_string_ostream os(problems);
+  if (!llvm::verifyModule(module, &os)) return true;
+  *why = "the generated IR does not verify: " + os.str();
+  return false;
+}
+
 namespace {
 
 // The module of `plan`, verified and optimized; null with *why when the verifier objects.
 std::unique_ptr<llvm::Module> verified_module(const kernel_plan& plan, llvm::LLVMContext& context,
                                               const llvm_target& target, std::string* why) {
   auto module = emit_llvm_module(plan, context, target, plan.name());
-  std::string problems;
-  llvm::raw_string_ostream os(problems);
-  if (llvm::verifyModule(*module, &os)) {
-    *why = "the generated IR does not verify: " + os.str();
-    return nullptr;
-  }
+  if (!verify_llvm_module(*module, why)) return nullptr;
   optimize_llvm_module(*module);
   return module;
 }

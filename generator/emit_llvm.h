@@ -43,6 +43,9 @@ std::string llvm_function_name(const std::string& prefix, const kernel_plan::var
 std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& plan, llvm::LLVMContext& context,
                                                const llvm_target& target, const std::string& prefix);
 
+/** Runs LLVM's verifier; false with *why naming the problems. */
+bool verify_llvm_module(const llvm::Module& module, std::string* why);
+
 /** Runs the IR optimizations the JIT applies before code generation. */
 void optimize_llvm_module(llvm::Module& module);
 

@@ -8,11 +8,11 @@
 #include <llvm/ExecutionEngine/Orc/ObjectTransformLayer.h>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
-#include <llvm/IR/Verifier.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
 
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <map>
 #include <mutex>
@@ -93,12 +93,7 @@ std::shared_ptr<const kernel> build_llvm_kernel(const kernel_plan& plan, std::st
   const std::string prefix = fmt::format("{}_{}", plan.name(), ++builds);
   auto context = std::make_unique<llvm::LLVMContext>();
   auto module = emit_llvm_module(plan, *context, host_llvm_target(plan.target), prefix);
-  std::string problems;
-  llvm::raw_string_ostream problem_stream(problems);
-  if (llvm::verifyModule(*module, &problem_stream)) {
-    *why = "the generated IR does not verify: " + problem_stream.str();
-    return nullptr;
-  }
+  if (!verify_llvm_module(*module, why)) return nullptr;
   if (dump_enabled()) {
     std::string ir;
     llvm::raw_string_ostream os(ir);
@@ -127,7 +122,8 @@ std::shared_ptr<const kernel> build_llvm_kernel(const kernel_plan& plan, std::st
   {
     std::lock_guard lock(state.mutex);
     for (auto it = state.objects.begin(); it != state.objects.end(); ++it)
-      if (it->first.rfind(prefix, 0) == 0) {
+      // The buffer is named after the module; "<plan>_1" must not take "<plan>_12"'s.
+      if (it->first.rfind(prefix, 0) == 0 && !std::isdigit(static_cast<unsigned char>(it->first[prefix.size()]))) {
         k->code = std::move(it->second);
         state.objects.erase(it);
         break;

@@ -95,7 +95,10 @@ std::string variant_function_name(const kernel_plan::variant& v) {
 
 std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, const vocabulary& say) {
   using kind = kernel_plan::step_op::kind;
-  auto acc = [](int o, int j) { return fmt::format("acc{}_{}", o, j); };
+  // Accumulator column j + sum * ur (see kernel_plan::acc_column).
+  auto acc = [&](int o, int j, int sum = 0) {
+    return sum == 0 ? fmt::format("acc{}_{}", o, j) : fmt::format("acc{}_{}_{}", o, j, sum);
+  };
   auto address = [&](const kernel_plan::step_op& op) {
     return op.phase == 0 ? fmt::format("src + {}", op.offset) : fmt::format("src + phase{} + {}", op.phase, op.offset);
   };
@@ -106,8 +109,15 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
       if (phase != 0) phases += fmt::format("  const std::int64_t phase{0} = {0} * args->phase_stride;\n", phase);
 
   std::vector<std::string> names;
+  std::string partial_sums;  // start at zero
   for (int o = 0; o < v.rows; ++o)
-    for (int j = 0; j < v.ur; ++j) names.push_back(acc(o, j));
+    for (int j = 0; j < v.ur; ++j) {
+      names.push_back(acc(o, j));
+      for (int sum = 1; sum < v.sums; ++sum) {
+        names.push_back(acc(o, j, sum));
+        partial_sums += fmt::format("\n  {} = {};", acc(o, j, sum), say["zero"]);
+      }
+    }
 
   auto zero = [&](std::string_view indent) {
     std::string lines;
@@ -127,6 +137,7 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
     initialize = zero("  ");
     initialize.pop_back();  // the template ends the line
   }
+  initialize += partial_sums;
 
   std::string sources;
   if (p.src_in_registers)
@@ -142,20 +153,25 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
         step += fmt::format("    w = {};\n", say.say("splat", fmt::arg("value", fmt::format("wei[{}]", op.weight))));
         break;
       case kind::fma:
-        step += fmt::format("    {0} = {1};\n", acc(op.o, op.j),
+        step += fmt::format("    {0} = {1};\n", acc(op.o, op.j, op.sum),
                             say.say("fma", fmt::arg("a", fmt::format("s{}", op.j)), fmt::arg("b", "w"),
-                                    fmt::arg("acc", acc(op.o, op.j))));
+                                    fmt::arg("acc", acc(op.o, op.j, op.sum))));
         break;
       case kind::fma_from_memory:
-        step += fmt::format("    {0} = {1};\n", acc(op.o, op.j),
+        step += fmt::format("    {0} = {1};\n", acc(op.o, op.j, op.sum),
                             say.say("fma", fmt::arg("a", say.say("load", fmt::arg("address", address(op)))),
-                                    fmt::arg("b", "w"), fmt::arg("acc", acc(op.o, op.j))));
+                                    fmt::arg("b", "w"), fmt::arg("acc", acc(op.o, op.j, op.sum))));
         break;
     }
   }
   if (!step.empty()) step.pop_back();
 
   std::string store;
+  for (int o = 0; o < v.rows; ++o)
+    for (int sum = 1; sum < v.sums; ++sum)
+      for (int j = 0; j < v.ur; ++j)
+        store += fmt::format("  {0} = {1};\n", acc(o, j),
+                             say.say("add", fmt::arg("a", acc(o, j)), fmt::arg("b", acc(o, j, sum))));
   for (int o = 0; o < v.rows; ++o)
     for (int j = 0; j < v.ur; ++j) {
       const std::string at = o == 0 ? fmt::format("dst + {}", j * p.vlen)

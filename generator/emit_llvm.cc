@@ -103,9 +103,11 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
       for (int phase : p.phases_used)
         if (phase != 0) phase_start[phase] = b.CreateMul(phase_stride, b.getInt64(std::uint64_t(phase)));
 
-    // Accumulators start at the bias, or zero.
-    const int count = v.rows * v.ur;
-    auto index = [&](int o, int j) { return std::size_t(o * v.ur + j); };
+    // Accumulators start at the bias, or zero; the other partial sums at zero.
+    const int count = v.rows * v.ur * v.sums;
+    auto index = [&](int o, int j, int sum = 0) {
+      return std::size_t(o * v.ur * v.sums + kernel_plan::acc_column(v, j, sum));
+    };
     llvm::Value* zero = llvm::ConstantAggregateZero::get(vec);
     std::vector<llvm::Value*> acc(std::size_t(count), zero);
     if (p.spec.bias) {
@@ -162,10 +164,11 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
                                          b.CreateLoad(f32, b.CreateConstInBoundsGEP1_64(f32, wei, std::uint64_t(op.weight))));
             break;
           case kind::fma:
-            acc[index(op.o, op.j)] = b.CreateCall(fma, {src_vector[std::size_t(op.j)], weight, acc[index(op.o, op.j)]});
+            acc[index(op.o, op.j, op.sum)] =
+                b.CreateCall(fma, {src_vector[std::size_t(op.j)], weight, acc[index(op.o, op.j, op.sum)]});
             break;
           case kind::fma_from_memory:
-            acc[index(op.o, op.j)] = b.CreateCall(fma, {load_input(op), weight, acc[index(op.o, op.j)]});
+            acc[index(op.o, op.j, op.sum)] = b.CreateCall(fma, {load_input(op), weight, acc[index(op.o, op.j, op.sum)]});
             break;
         }
       }
@@ -181,6 +184,9 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
       b.SetInsertPoint(done);
     }
 
+    for (int o = 0; o < v.rows; ++o)
+      for (int sum = 1; sum < v.sums; ++sum)
+        for (int j = 0; j < v.ur; ++j) acc[index(o, j)] = b.CreateFAdd(acc[index(o, j)], acc[index(o, j, sum)]);
     for (int o = 0; o < v.rows; ++o) {
       llvm::Value* row = b.CreateInBoundsGEP(f32, dst, b.CreateMul(dst_stride, b.getInt64(std::uint64_t(o))));
       for (int j = 0; j < v.ur; ++j)

@@ -43,7 +43,8 @@ std::size_t xbyak_kernel::code_capacity(const kernel_plan& plan) {
   std::size_t bytes = 0;
   for (const auto& v : plan.variants()) {
     const std::size_t per_tap = std::size_t(v.ur) + v.rows + std::size_t(v.rows) * v.ur;
-    bytes += (per_tap * std::size_t(plan.spec.kernel_size) + 3 * std::size_t(v.rows) * v.ur + 64) * 10 + 16;
+    const std::size_t per_accumulator = 3 + std::size_t(v.sums) * 2;  // start, fold, store
+    bytes += (per_tap * std::size_t(plan.spec.kernel_size) + per_accumulator * v.rows * v.ur + 64) * 10 + 16;
   }
   return (bytes + 4095) / 4096 * 4096;
 }
@@ -96,20 +97,24 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
     imul(r, r, used * int(sizeof(float)));
   }
 
-  // Accumulators start at the bias (or zero).
+  // Accumulators start at the bias (or zero); the other partial sums at zero.
+  auto acc = [&](int o, int j, int sum) { return vmm<Vmm>(p.acc_register(o, kernel_plan::acc_column(v, j, sum))); };
+  for (int o = 0; o < rows; ++o)
+    for (int sum = 1; sum < v.sums; ++sum)
+      for (int j = 0; j < ur; ++j) vxorps(acc(o, j, sum), acc(o, j, sum), acc(o, j, sum));
   Label no_bias, accumulators_ready;
   if (p.spec.bias) {
     test(reg_bias, reg_bias);
     jz(no_bias, T_NEAR);
     for (int o = 0; o < rows; ++o) {
-      vbroadcastss(vmm<Vmm>(p.acc_register(o, 0)), ptr[reg_bias + o * int(sizeof(float))]);
-      for (int j = 1; j < ur; ++j) vmovaps(vmm<Vmm>(p.acc_register(o, j)), vmm<Vmm>(p.acc_register(o, 0)));
+      vbroadcastss(acc(o, 0, 0), ptr[reg_bias + o * int(sizeof(float))]);
+      for (int j = 1; j < ur; ++j) vmovaps(acc(o, j, 0), acc(o, 0, 0));
     }
     jmp(accumulators_ready, T_NEAR);
   }
   L(no_bias);
   for (int o = 0; o < rows; ++o)
-    for (int j = 0; j < ur; ++j) vxorps(vmm<Vmm>(p.acc_register(o, j)), vmm<Vmm>(p.acc_register(o, j)), vmm<Vmm>(p.acc_register(o, j)));
+    for (int j = 0; j < ur; ++j) vxorps(acc(o, j, 0), acc(o, j, 0), acc(o, j, 0));
   L(accumulators_ready);
 
   // One input channel: the plan's channel step, every tap, row and vector.
@@ -128,8 +133,8 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
         case kind::broadcast_weight:
           vbroadcastss(weight, ptr[reg_wei + op.weight * int(sizeof(float))]);
           break;
-        case kind::fma: vfmadd231ps(vmm<Vmm>(p.acc_register(op.o, op.j)), vmm<Vmm>(p.src_register(op.j)), weight); break;
-        case kind::fma_from_memory: vfmadd231ps(vmm<Vmm>(p.acc_register(op.o, op.j)), weight, src_vector(op)); break;
+        case kind::fma: vfmadd231ps(acc(op.o, op.j, op.sum), vmm<Vmm>(p.src_register(op.j)), weight); break;
+        case kind::fma_from_memory: vfmadd231ps(acc(op.o, op.j, op.sum), weight, src_vector(op)); break;
       }
     }
   };
@@ -149,8 +154,11 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
     jnz(channel_loop, T_NEAR);
   }
 
+  for (int o = 0; o < rows; ++o)
+    for (int sum = 1; sum < v.sums; ++sum)
+      for (int j = 0; j < ur; ++j) vaddps(acc(o, j, 0), acc(o, j, 0), acc(o, j, sum));
   for (int o = 0; o < rows; ++o) {
-    for (int j = 0; j < ur; ++j) vmovups(ptr[reg_dst + j * vector_bytes], vmm<Vmm>(p.acc_register(o, j)));
+    for (int j = 0; j < ur; ++j) vmovups(ptr[reg_dst + j * vector_bytes], acc(o, j, 0));
     if (o + 1 < rows) add(reg_dst, reg_dst_stride);
   }
   for (auto it = pushed.rbegin(); it != pushed.rend(); ++it) pop(*it);

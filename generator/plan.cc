@@ -16,6 +16,9 @@ constexpr int kPhaseRegisters = 7;  // every phase of a stride up to 8
 // Largest displacement a tap may need: x86 displacements are 32-bit.
 constexpr std::int64_t kMaxDisplacementBytes = std::numeric_limits<std::int32_t>::max() / 2;
 
+// Independent FMA chains that keep two FMA units of 4-cycle latency busy.
+constexpr int kChainsInFlight = 8;
+
 // Load cost per (input channel, tap) step of a tile: src vectors count
 // double, weight broadcasts single. A src vector is a full, usually unaligned
 // line from rows far apart (in-place rows alias in L1: 16000 floats apart they
@@ -43,7 +46,14 @@ std::vector<kernel_plan::variant> kernel_plan::variants() const {
   for (bool compact : layouts)
     for (int rows : {oc_block, oc_tail})
       if (rows > 0)
-        for (int ur = 1; ur <= ur_w; ++ur) all.push_back({rows, ur, compact});
+        for (int ur = 1; ur <= ur_w; ++ur) {
+          const int chains = rows * ur;
+          const int sums = chains >= kChainsInFlight
+                               ? 1
+                               : int(std::min<std::int64_t>({spec.kernel_size, ur_w / ur,
+                                                             (kChainsInFlight + chains - 1) / chains}));
+          all.push_back({rows, ur, compact, std::max(sums, 1)});
+        }
   return all;
 }
 
@@ -65,8 +75,8 @@ std::vector<kernel_plan::step_op> kernel_plan::channel_step(const variant& v) co
     for (int o = 0; o < v.rows; ++o) {
       ops.push_back({kind::broadcast_weight, o, 0, 0, 0, k * v.rows + o});
       for (int j = 0; j < v.ur; ++j)
-        ops.push_back(src_in_registers ? step_op{kind::fma, o, j, 0, 0, 0}
-                                       : step_op{kind::fma_from_memory, o, j, phase, offset + j * vlen, 0});
+        ops.push_back(src_in_registers ? step_op{kind::fma, o, j, 0, 0, 0, k % v.sums}
+                                       : step_op{kind::fma_from_memory, o, j, phase, offset + j * vlen, 0, k % v.sums});
     }
   }
   return ops;
@@ -97,12 +107,16 @@ std::vector<float> kernel_plan::pack_weights(const float* weight) const {
   return packed;
 }
 
-bool kernel_plan::tile_in_place(std::int64_t tile, std::int64_t l_in, std::int64_t l_out) const {
-  if (spec.stride != 1) return false;
-  const std::int64_t first = tile * tile_width();
-  const std::int64_t last = first + tile_width() - 1;
-  return last < l_out && first - spec.pad_left() >= 0 &&
-         last + (spec.kernel_size - 1) * spec.dilation - spec.pad_left() < l_in;
+kernel_plan::tile_range kernel_plan::in_place_tiles(std::int64_t l_in, std::int64_t l_out) const {
+  // Tile t is in place when its outputs are all valid (t * w + w <= L_out),
+  // its first tap is past the left padding (t * w >= pad_left) and its last tap
+  // before the right one (t * w + w - 1 + (K - 1) * dilation - pad_left < L_in).
+  if (spec.stride != 1) return {0, 0};
+  const std::int64_t w = tile_width(), pad = spec.pad_left();
+  const std::int64_t room = l_in + pad - w - (spec.kernel_size - 1) * spec.dilation;  // t * w <= room
+  if (room < 0) return {0, 0};
+  const std::int64_t first = (pad + w - 1) / w, end = std::min(l_out / w, room / w + 1);
+  return {first, std::max(first, end)};
 }
 
 std::int64_t kernel_plan::window_phase_length() const {

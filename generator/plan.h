@@ -60,11 +60,16 @@ struct kernel_plan {
 
   /** The kernels a plan has: a block of `rows` output channels (oc_block, or
    * oc_tail) by `ur` vectors of positions, ur = ur_w for whole tiles and less
-   * for the partial last one, so it computes at most one vector too many. */
+   * for the partial last one, so it computes at most one vector too many.
+   * A variant with fewer independent FMA chains than the FMA units keep in
+   * flight spreads the taps over `sums` sets of accumulators (tap k adds into
+   * set k % sums), in the registers whole tiles use for more vectors, and adds
+   * the sets together, 1 to sums - 1 in order, before the store. */
   struct variant {
     int rows;
     int ur;
     bool compact;  // reads a tap-segment window (see compact_windows)
+    int sums = 1;  // partial-sum sets per output vector
   };
   std::vector<variant> variants() const;
 
@@ -82,6 +87,7 @@ struct kernel_plan {
     int phase = 0;             // the input phase read (always 0 in a compact window)
     std::int64_t offset = 0;   // floats into that phase, from the tile's first output
     int weight = 0;            // float index in the channel's packed weights
+    int sum = 0;               // the partial-sum set an FMA adds into
   };
   std::vector<step_op> channel_step(const variant& v) const;
   /** Packed weight floats per input channel of a block of `rows`. */
@@ -91,8 +97,10 @@ struct kernel_plan {
   /** Rows of block b of a group. */
   int block_rows(int b) const { return b < (int)(spec.out_channels_per_group() / oc_block) ? oc_block : oc_tail; }
 
-  // Register map. Vector registers: acc(o, j) then src(j) then the weight broadcast.
-  int acc_register(int o, int j) const { return o * ur_w + j; }
+  // Register map. Vector registers: acc(o, column) then src(j) then the weight
+  // broadcast. Vector j's partial sum `sum` is in column j + sum * ur.
+  static int acc_column(const variant& v, int j, int sum) { return j + sum * v.ur; }
+  int acc_register(int o, int column) const { return o * ur_w + column; }
   int src_register(int j) const { return oc_block * ur_w + j; }
   int weight_register() const { return oc_block * ur_w + (src_in_registers ? ur_w : 0); }
   int vector_registers_used() const { return weight_register() + 1; }
@@ -105,8 +113,15 @@ struct kernel_plan {
 
   // Regions of the output for an input of length l_in (run time).
   std::int64_t tile_count(std::int64_t l_out) const { return (l_out + tile_width() - 1) / tile_width(); }
-  /** Whether tile i reads the input in place (the middle region). */
-  bool tile_in_place(std::int64_t tile, std::int64_t l_in, std::int64_t l_out) const;
+  /** The middle region: tiles [first, end) read the input in place. */
+  struct tile_range {
+    std::int64_t first, end;
+  };
+  tile_range in_place_tiles(std::int64_t l_in, std::int64_t l_out) const;
+  bool tile_in_place(std::int64_t tile, std::int64_t l_in, std::int64_t l_out) const {
+    const tile_range middle = in_place_tiles(l_in, l_out);
+    return tile >= middle.first && tile < middle.end;
+  }
   /** Input positions a windowed tile reads: [first, first + window_length()). */
   std::int64_t window_first(std::int64_t tile) const { return tile * tile_width() * spec.stride - spec.pad_left(); }
   /** Floats per phase row of a phase window, and per input channel of the

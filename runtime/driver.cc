@@ -8,13 +8,30 @@
 #endif
 
 #include <algorithm>
-#include <cstring>
 #include <vector>
 
 namespace convjit {
 namespace {
 
 constexpr double kFlopsPerThread = 1e6;  // below this a second thread costs more than it saves
+
+// Window rows and partial tiles are short (often under 16 floats): inline
+// copies, where a memset or memcpy call would cost more than the copying.
+void copy_floats(const float* from, std::int64_t count, float* to) {
+  std::int64_t i = 0;
+#if defined(__SSE2__)
+  for (; i + 4 <= count; i += 4) _mm_storeu_ps(to + i, _mm_loadu_ps(from + i));
+#endif
+  for (; i < count; ++i) to[i] = from[i];
+}
+
+void zero_floats(std::int64_t count, float* to) {
+  std::int64_t i = 0;
+#if defined(__SSE2__)
+  for (; i + 4 <= count; i += 4) _mm_storeu_ps(to + i, _mm_setzero_ps());
+#endif
+  for (; i < count; ++i) to[i] = 0.0f;
+}
 
 // A window row: the inputs at positions start, start + step, ... (count of
 // them) of one input row, the padding mode applied. In that order they fall
@@ -28,7 +45,8 @@ struct window_row_runs {
   window_row_runs(const conv1d_spec& s, std::int64_t l_in, std::int64_t first, std::int64_t stride, std::int64_t n)
       : start(first), step(stride), count(n) {
     auto first_at_or_after = [&](std::int64_t position) {
-      return std::clamp<std::int64_t>((position - start + step - 1) / step, 0, count);
+      const std::int64_t ahead = position - start;  // stride 1, the common case, needs no division
+      return std::clamp<std::int64_t>(step == 1 ? ahead : (ahead + step - 1) / step, 0, count);
     };
     pad_left = first_at_or_after(-s.pad_left());
     input = std::max(pad_left, first_at_or_after(0));
@@ -41,11 +59,11 @@ struct window_row_runs {
       const std::int64_t from = source_position(s.mode, start + m * step, l_in);
       return from < 0 ? 0.0f : x[from];
     };
-    std::fill(row, row + pad_left, 0.0f);
+    zero_floats(pad_left, row);
     for (std::int64_t m = pad_left; m < input; ++m) row[m] = padding(m);
     const float* in = x + start + input * step;
     if (step == 1) {
-      std::copy(in, in + (pad_right - input), row + input);
+      copy_floats(in, pad_right - input, row + input);
     } else {
       std::int64_t m = input;
 #if defined(__SSE2__)
@@ -56,18 +74,19 @@ struct window_row_runs {
       for (; m < pad_right; ++m, in += step) row[m] = *in;
     }
     for (std::int64_t m = pad_right; m < beyond; ++m) row[m] = padding(m);
-    std::fill(row + beyond, row + count, 0.0f);
+    zero_floats(count - beyond, row + beyond);
   }
 };
 
 // The input a windowed tile reads, in the plan's layout: per input channel,
 // `stride` phase rows (phase r: positions first + r + m * stride), or K tap
 // segments (tap k: positions first + k * dilation + m * stride).
-void build_window(const kernel_plan& p, const float* src_rows, std::int64_t l_in, std::int64_t tile, float* window) {
+void build_window(const kernel_plan& p, const float* src_rows, std::int64_t l_in, std::int64_t tile,
+                  std::int64_t phase_length, float* window) {
   const conv1d_spec& s = p.spec;
   const std::int64_t first = p.window_first(tile);
   const std::int64_t rows = p.compact_windows ? s.kernel_size : s.stride;
-  const std::int64_t length = p.compact_windows ? p.tile_width() : p.window_phase_length();
+  const std::int64_t length = p.compact_windows ? p.tile_width() : phase_length;
   for (std::int64_t r = 0; r < rows; ++r) {
     const window_row_runs runs(s, l_in, first + (p.compact_windows ? r * s.dilation : r), s.stride, length);
     for (std::int64_t c = 0; c < s.in_channels_per_group(); ++c)
@@ -87,6 +106,21 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
   const std::int64_t tiles = p.tile_count(out.l), tile_width = p.tile_width();
   const std::int64_t items = in.n * s.groups * tiles;
   const double flops = conv1d_flops(s, in);
+  // Per block of a group: its rows and where its weights start (group 0).
+  struct block {
+    int rows;
+    std::int64_t weight_offset, first_channel;
+  };
+  std::vector<block> blocks;
+  for (int b = 0; b < p.blocks_per_group(); ++b)
+    blocks.push_back({p.block_rows(b), p.weight_block_offset(0, b), std::int64_t(b) * p.oc_block});
+  const std::int64_t group_weights = p.weight_block_offset(1, 0);
+  const std::int64_t window_row_floats = p.window_row_floats(), window_phase_length = p.window_phase_length();
+  const kernel_plan::tile_range middle = p.in_place_tiles(in.l, out.l);
+  const std::int64_t pad_left = s.pad_left();
+  // Every tile but the last is whole; the last runs the narrowest variant that covers it.
+  const std::int64_t last_valid = out.l - (tiles - 1) * tile_width;
+  const int last_ur = int((last_valid + p.vlen - 1) / p.vlen);
   if (threads <= 0) threads = omp_get_max_threads();
   threads = int(std::clamp<std::int64_t>(std::min<std::int64_t>(threads, std::int64_t(flops / kFlopsPerThread)), 1,
                                          items));
@@ -94,31 +128,32 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
 #pragma omp parallel num_threads(threads)
   {
     std::vector<float> window, partial;  // per thread
-#pragma omp for schedule(static)
-    for (std::int64_t item = 0; item < items; ++item) {
-      const std::int64_t tile = item % tiles, g = item / tiles % s.groups, n = item / tiles / s.groups;
+#pragma omp for collapse(3) schedule(static)
+    for (std::int64_t n = 0; n < in.n; ++n)
+    for (std::int64_t g = 0; g < s.groups; ++g)
+    for (std::int64_t tile = 0; tile < tiles; ++tile) {
       const float* src_rows = src + (n * in.c + g * cin_g) * in.l;
       conv1d_args args{};
-      const bool in_place = p.tile_in_place(tile, in.l, out.l);
+      const bool in_place = tile >= middle.first && tile < middle.end;
       if (in_place) {
-        args.src = src_rows + tile * tile_width - s.pad_left();
+        args.src = src_rows + tile * tile_width - pad_left;
         args.src_stride = in.l;
       } else {
-        window.resize(std::size_t(cin_g * p.window_row_floats()));
-        build_window(p, src_rows, in.l, tile, window.data());
+        window.resize(std::size_t(cin_g * window_row_floats));
+        build_window(p, src_rows, in.l, tile, window_phase_length, window.data());
         args.src = window.data();
-        args.src_stride = p.window_row_floats();
-        args.phase_stride = p.window_phase_length();
+        args.src_stride = window_row_floats;
+        args.phase_stride = window_phase_length;
       }
-      // The partial last tile runs the narrowest variant that covers it.
-      const std::int64_t valid = std::min(tile_width, out.l - tile * tile_width);
-      const int ur = int((valid + p.vlen - 1) / p.vlen);
+      const bool last = tile == tiles - 1;
+      const std::int64_t valid = last ? last_valid : tile_width;
+      const int ur = last ? last_ur : p.ur_w;
       const bool store_direct = valid == std::int64_t(ur) * p.vlen;
-      for (int b = 0; b < p.blocks_per_group(); ++b) {
-        const int rows = p.block_rows(b);
-        const std::int64_t first_channel = g * cout_g + std::int64_t(b) * p.oc_block;
+      for (const block& b : blocks) {
+        const int rows = b.rows;
+        const std::int64_t first_channel = g * cout_g + b.first_channel;
         float* dst_tile = dst + (n * out.c + first_channel) * out.l + tile * tile_width;
-        args.wei = packed_weight + p.weight_block_offset(g, b);
+        args.wei = packed_weight + g * group_weights + b.weight_offset;
         args.bias = bias ? bias + first_channel : nullptr;
         if (store_direct) {
           args.dst = dst_tile;
@@ -131,7 +166,7 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
         k.entry(rows, ur, !in_place && p.compact_windows)(&args);
         if (!store_direct)
           for (int o = 0; o < rows; ++o)
-            std::memcpy(dst_tile + o * out.l, partial.data() + o * tile_width, std::size_t(valid) * sizeof(float));
+            copy_floats(partial.data() + o * tile_width, valid, dst_tile + o * out.l);
       }
     }
   }

@@ -15,7 +15,7 @@ void variant_5x1(const convjit::conv1d_args* args) {
   const float* wei = args->wei;
   float* dst = args->dst;
   const std::int64_t phase1 = 1 * args->phase_stride;
-  __m512 acc0_0, acc1_0, acc2_0, acc3_0, acc4_0;
+  __m512 acc0_0, acc0_0_1, acc1_0, acc1_0_1, acc2_0, acc2_0_1, acc3_0, acc3_0_1, acc4_0, acc4_0_1;
   if (args->bias) {
     acc0_0 = _mm512_set1_ps(args->bias[0]);
     acc1_0 = _mm512_set1_ps(args->bias[1]);
@@ -29,6 +29,11 @@ void variant_5x1(const convjit::conv1d_args* args) {
     acc3_0 = _mm512_setzero_ps();
     acc4_0 = _mm512_setzero_ps();
   }
+  acc0_0_1 = _mm512_setzero_ps();
+  acc1_0_1 = _mm512_setzero_ps();
+  acc2_0_1 = _mm512_setzero_ps();
+  acc3_0_1 = _mm512_setzero_ps();
+  acc4_0_1 = _mm512_setzero_ps();
   for (std::int64_t c = 0; c < 40; ++c, src += args->src_stride, wei += 15) {
     __m512 w, s0;
     s0 = _mm512_loadu_ps(src + 0);
@@ -44,15 +49,15 @@ void variant_5x1(const convjit::conv1d_args* args) {
     acc4_0 = _mm512_fmadd_ps(s0, w, acc4_0);
     s0 = _mm512_loadu_ps(src + phase1 + 0);
     w = _mm512_set1_ps(wei[5]);
-    acc0_0 = _mm512_fmadd_ps(s0, w, acc0_0);
+    acc0_0_1 = _mm512_fmadd_ps(s0, w, acc0_0_1);
     w = _mm512_set1_ps(wei[6]);
-    acc1_0 = _mm512_fmadd_ps(s0, w, acc1_0);
+    acc1_0_1 = _mm512_fmadd_ps(s0, w, acc1_0_1);
     w = _mm512_set1_ps(wei[7]);
-    acc2_0 = _mm512_fmadd_ps(s0, w, acc2_0);
+    acc2_0_1 = _mm512_fmadd_ps(s0, w, acc2_0_1);
     w = _mm512_set1_ps(wei[8]);
-    acc3_0 = _mm512_fmadd_ps(s0, w, acc3_0);
+    acc3_0_1 = _mm512_fmadd_ps(s0, w, acc3_0_1);
     w = _mm512_set1_ps(wei[9]);
-    acc4_0 = _mm512_fmadd_ps(s0, w, acc4_0);
+    acc4_0_1 = _mm512_fmadd_ps(s0, w, acc4_0_1);
     s0 = _mm512_loadu_ps(src + 1);
     w = _mm512_set1_ps(wei[10]);
     acc0_0 = _mm512_fmadd_ps(s0, w, acc0_0);
@@ -65,6 +70,11 @@ void variant_5x1(const convjit::conv1d_args* args) {
     w = _mm512_set1_ps(wei[14]);
     acc4_0 = _mm512_fmadd_ps(s0, w, acc4_0);
   }
+  acc0_0 = _mm512_add_ps(acc0_0, acc0_0_1);
+  acc1_0 = _mm512_add_ps(acc1_0, acc1_0_1);
+  acc2_0 = _mm512_add_ps(acc2_0, acc2_0_1);
+  acc3_0 = _mm512_add_ps(acc3_0, acc3_0_1);
+  acc4_0 = _mm512_add_ps(acc4_0, acc4_0_1);
   _mm512_storeu_ps(dst + 0, acc0_0);
   _mm512_storeu_ps(dst + 1 * args->dst_stride + 0, acc1_0);
   _mm512_storeu_ps(dst + 2 * args->dst_stride + 0, acc2_0);

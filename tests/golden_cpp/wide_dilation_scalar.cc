@@ -17,6 +17,7 @@ inline vec4 load4(const float* p) {
 }
 inline vec4 splat4(float x) { return vec4{x, x, x, x}; }
 inline vec4 fmadd4(vec4 a, vec4 b, vec4 acc) { return a * b + acc; }
+inline vec4 add4(vec4 a, vec4 b) { return a + b; }
 inline void store4(float* p, vec4 v) { __builtin_memcpy(p, &v, sizeof v); }
 #else  // any other C++17 compiler: four floats the optimizer may vectorize
 struct vec4 {
@@ -27,6 +28,10 @@ inline vec4 splat4(float x) { return vec4{{x, x, x, x}}; }
 inline vec4 fmadd4(vec4 a, vec4 b, vec4 acc) {
   for (int l = 0; l < 4; ++l) acc.lane[l] += a.lane[l] * b.lane[l];
   return acc;
+}
+inline vec4 add4(vec4 a, vec4 b) {
+  for (int l = 0; l < 4; ++l) a.lane[l] += b.lane[l];
+  return a;
 }
 inline void store4(float* p, vec4 v) {
   for (int l = 0; l < 4; ++l) p[l] = v.lane[l];
@@ -43,7 +48,7 @@ void variant_2x1_compact(const convjit::conv1d_args* args) {
   const float* src = args->src;
   const float* wei = args->wei;
   float* dst = args->dst;
-  convjit_aot::vec4 acc0_0, acc1_0;
+  convjit_aot::vec4 acc0_0, acc0_0_1, acc1_0, acc1_0_1;
   if (args->bias) {
     acc0_0 = convjit_aot::splat4(args->bias[0]);
     acc1_0 = convjit_aot::splat4(args->bias[1]);
@@ -51,6 +56,8 @@ void variant_2x1_compact(const convjit::conv1d_args* args) {
     acc0_0 = convjit_aot::splat4(0.0f);
     acc1_0 = convjit_aot::splat4(0.0f);
   }
+  acc0_0_1 = convjit_aot::splat4(0.0f);
+  acc1_0_1 = convjit_aot::splat4(0.0f);
   for (std::int64_t c = 0; c < 3; ++c, src += args->src_stride, wei += 4) {
     convjit_aot::vec4 w, s0;
     s0 = convjit_aot::load4(src + 0);
@@ -60,10 +67,12 @@ void variant_2x1_compact(const convjit::conv1d_args* args) {
     acc1_0 = convjit_aot::fmadd4(s0, w, acc1_0);
     s0 = convjit_aot::load4(src + 20);
     w = convjit_aot::splat4(wei[2]);
-    acc0_0 = convjit_aot::fmadd4(s0, w, acc0_0);
+    acc0_0_1 = convjit_aot::fmadd4(s0, w, acc0_0_1);
     w = convjit_aot::splat4(wei[3]);
-    acc1_0 = convjit_aot::fmadd4(s0, w, acc1_0);
+    acc1_0_1 = convjit_aot::fmadd4(s0, w, acc1_0_1);
   }
+  acc0_0 = convjit_aot::add4(acc0_0, acc0_0_1);
+  acc1_0 = convjit_aot::add4(acc1_0, acc1_0_1);
   convjit_aot::store4(dst + 0, acc0_0);
   convjit_aot::store4(dst + 1 * args->dst_stride + 0, acc1_0);
 }
@@ -73,7 +82,7 @@ void variant_2x2_compact(const convjit::conv1d_args* args) {
   const float* src = args->src;
   const float* wei = args->wei;
   float* dst = args->dst;
-  convjit_aot::vec4 acc0_0, acc0_1, acc1_0, acc1_1;
+  convjit_aot::vec4 acc0_0, acc0_0_1, acc0_1, acc0_1_1, acc1_0, acc1_0_1, acc1_1, acc1_1_1;
   if (args->bias) {
     acc0_0 = convjit_aot::splat4(args->bias[0]);
     acc0_1 = acc0_0;
@@ -85,6 +94,10 @@ void variant_2x2_compact(const convjit::conv1d_args* args) {
     acc1_0 = convjit_aot::splat4(0.0f);
     acc1_1 = convjit_aot::splat4(0.0f);
   }
+  acc0_0_1 = convjit_aot::splat4(0.0f);
+  acc0_1_1 = convjit_aot::splat4(0.0f);
+  acc1_0_1 = convjit_aot::splat4(0.0f);
+  acc1_1_1 = convjit_aot::splat4(0.0f);
   for (std::int64_t c = 0; c < 3; ++c, src += args->src_stride, wei += 4) {
     convjit_aot::vec4 w, s0, s1;
     s0 = convjit_aot::load4(src + 0);
@@ -98,12 +111,16 @@ void variant_2x2_compact(const convjit::conv1d_args* args) {
     s0 = convjit_aot::load4(src + 20);
     s1 = convjit_aot::load4(src + 24);
     w = convjit_aot::splat4(wei[2]);
-    acc0_0 = convjit_aot::fmadd4(s0, w, acc0_0);
-    acc0_1 = convjit_aot::fmadd4(s1, w, acc0_1);
+    acc0_0_1 = convjit_aot::fmadd4(s0, w, acc0_0_1);
+    acc0_1_1 = convjit_aot::fmadd4(s1, w, acc0_1_1);
     w = convjit_aot::splat4(wei[3]);
-    acc1_0 = convjit_aot::fmadd4(s0, w, acc1_0);
-    acc1_1 = convjit_aot::fmadd4(s1, w, acc1_1);
+    acc1_0_1 = convjit_aot::fmadd4(s0, w, acc1_0_1);
+    acc1_1_1 = convjit_aot::fmadd4(s1, w, acc1_1_1);
   }
+  acc0_0 = convjit_aot::add4(acc0_0, acc0_0_1);
+  acc0_1 = convjit_aot::add4(acc0_1, acc0_1_1);
+  acc1_0 = convjit_aot::add4(acc1_0, acc1_0_1);
+  acc1_1 = convjit_aot::add4(acc1_1, acc1_1_1);
   convjit_aot::store4(dst + 0, acc0_0);
   convjit_aot::store4(dst + 4, acc0_1);
   convjit_aot::store4(dst + 1 * args->dst_stride + 0, acc1_0);

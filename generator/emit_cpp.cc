@@ -90,7 +90,7 @@ std::string c_string(std::string_view text) {
 }
 
 std::string variant_function_name(const kernel_plan::variant& v) {
-  return fmt::format("variant_{}x{}{}", v.rows, v.ur, v.compact ? "_compact" : "");
+  return fmt::format("variant_{}x{}{}", v.rows, v.ur, v.compact ? "_compact" : v.dot ? "_dot" : "");
 }
 
 std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, const vocabulary& say) {
@@ -104,7 +104,7 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
   };
 
   std::string phases;
-  if (!v.compact)
+  if (!v.compact && !v.dot)  // compact windows and dot columns have no phases
     for (int phase : p.phases_used)
       if (phase != 0) phases += fmt::format("  const std::int64_t phase{0} = {0} * args->phase_stride;\n", phase);
 
@@ -126,7 +126,7 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
     return lines;
   };
   std::string initialize;
-  if (p.spec.bias) {
+  if (p.spec.bias && !v.dot) {  // a dot tile adds the bias after the lane sum
     std::string from_bias;
     for (int o = 0; o < v.rows; ++o) {
       from_bias += fmt::format("    {} = {};\n", acc(o, 0), say.say("splat", fmt::arg("value", fmt::format("args->bias[{}]", o))));
@@ -140,7 +140,7 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
   initialize += partial_sums;
 
   std::string sources;
-  if (p.src_in_registers)
+  if (p.src_in_registers || v.dot)
     for (int j = 0; j < v.ur; ++j) sources += fmt::format(", s{}", j);
 
   std::string step;
@@ -151,6 +151,9 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
         break;
       case kind::broadcast_weight:
         step += fmt::format("    w = {};\n", say.say("splat", fmt::arg("value", fmt::format("wei[{}]", op.weight))));
+        break;
+      case kind::load_weight:
+        step += fmt::format("    w = {};\n", say.say("load", fmt::arg("address", fmt::format("wei + {}", op.weight))));
         break;
       case kind::fma:
         step += fmt::format("    {0} = {1};\n", acc(op.o, op.j, op.sum),
@@ -174,17 +177,26 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
                              say.say("add", fmt::arg("a", acc(o, j)), fmt::arg("b", acc(o, j, sum))));
   for (int o = 0; o < v.rows; ++o)
     for (int j = 0; j < v.ur; ++j) {
+      if (v.dot) {  // one float: the lanes summed, then the bias
+        const std::string sum = fmt::format("out{}_{}", o, j);
+        store += fmt::format("  float {} = {};\n", sum, say.say("sum_lanes", fmt::arg("value", acc(o, j))));
+        if (p.spec.bias) store += fmt::format("  if (args->bias) {} += args->bias[{}];\n", sum, o);
+        store += fmt::format("  dst[{} * args->dst_stride + {}] = {};\n", o, j, sum);
+        continue;
+      }
       const std::string at = o == 0 ? fmt::format("dst + {}", j * p.vlen)
                                     : fmt::format("dst + {} * args->dst_stride + {}", o, j * p.vlen);
       store += "  " + say.say("store", fmt::arg("address", at), fmt::arg("value", acc(o, j))) + "\n";
     }
   store.pop_back();
 
-  return render("aot_variant.cc", fmt::arg("rows", v.rows), fmt::arg("ur", v.ur), fmt::arg("vlen", p.vlen),
-                fmt::arg("window", v.compact ? ", reading a tap-segment window" : ""),
-                fmt::arg("suffix", v.compact ? "_compact" : ""), fmt::arg("phases", phases),
+  const std::string tile =
+      v.dot ? fmt::format("{} position(s), a dot tile of {}-float columns", v.ur, p.dot_length)
+            : fmt::format("{} vector(s) of {} positions{}", v.ur, p.vlen, v.compact ? ", reading a tap-segment window" : "");
+  return render("aot_variant.cc", fmt::arg("rows", v.rows), fmt::arg("ur", v.ur), fmt::arg("tile", tile),
+                fmt::arg("suffix", v.compact ? "_compact" : v.dot ? "_dot" : ""), fmt::arg("phases", phases),
                 fmt::arg("vector", say["vector"]), fmt::arg("accumulators", fmt::join(names, ", ")),
-                fmt::arg("initialize", initialize), fmt::arg("channels", p.spec.in_channels_per_group()),
+                fmt::arg("initialize", initialize), fmt::arg("channels", p.channel_steps(v)),
                 fmt::arg("channel_weights", p.channel_weights(v.rows)), fmt::arg("sources", sources),
                 fmt::arg("step", step), fmt::arg("store", store));
 }

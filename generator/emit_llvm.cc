@@ -55,7 +55,7 @@ llvm_target host_llvm_target(isa target) {
 }
 
 std::string llvm_function_name(const std::string& prefix, const kernel_plan::variant& v) {
-  return fmt::format("{}_{}x{}{}", prefix, v.rows, v.ur, v.compact ? "_compact" : "");
+  return fmt::format("{}_{}x{}{}", prefix, v.rows, v.ur, v.compact ? "_compact" : v.dot ? "_dot" : "");
 }
 
 std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMContext& context,
@@ -99,7 +99,7 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
     llvm::Value* phase_stride = field(kPhaseStride, i64, "phase_stride");
     llvm::Value* dst_stride = field(kDstStride, i64, "dst_stride");
     std::map<int, llvm::Value*> phase_start;  // floats from src to phase r
-    if (!v.compact)
+    if (!v.compact && !v.dot)  // compact windows and dot columns have no phases
       for (int phase : p.phases_used)
         if (phase != 0) phase_start[phase] = b.CreateMul(phase_stride, b.getInt64(std::uint64_t(phase)));
 
@@ -110,7 +110,7 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
     };
     llvm::Value* zero = llvm::ConstantAggregateZero::get(vec);
     std::vector<llvm::Value*> acc(std::size_t(count), zero);
-    if (p.spec.bias) {
+    if (p.spec.bias && !v.dot) {  // a dot tile adds the bias after the lane sum
       auto* with_bias = llvm::BasicBlock::Create(context, "bias", f);
       auto* ready = llvm::BasicBlock::Create(context, "ready", f);
       b.CreateCondBr(b.CreateIsNotNull(bias), with_bias, ready);
@@ -129,7 +129,7 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
       }
     }
 
-    const std::int64_t channels = p.spec.in_channels_per_group();
+    const std::int64_t channels = p.channel_steps(v);
     if (channels > 0) {
       llvm::BasicBlock* before = b.GetInsertBlock();
       auto* loop = llvm::BasicBlock::Create(context, "channel", f);
@@ -159,6 +159,9 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
       for (const auto& op : p.channel_step(v)) {
         switch (op.what) {
           case kind::load_src: src_vector[std::size_t(op.j)] = load_input(op); break;
+          case kind::load_weight:
+            weight = b.CreateAlignedLoad(vec, b.CreateConstInBoundsGEP1_64(f32, wei, std::uint64_t(op.weight)), float_align);
+            break;
           case kind::broadcast_weight:
             weight = b.CreateVectorSplat(unsigned(p.vlen),
                                          b.CreateLoad(f32, b.CreateConstInBoundsGEP1_64(f32, wei, std::uint64_t(op.weight))));
@@ -187,6 +190,52 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
     for (int o = 0; o < v.rows; ++o)
       for (int sum = 1; sum < v.sums; ++sum)
         for (int j = 0; j < v.ur; ++j) acc[index(o, j)] = b.CreateFAdd(acc[index(o, j)], acc[index(o, j, sum)]);
+    if (v.dot) {
+      // Each accumulator's lanes summed into one float, halving (lane i += lane
+      // i + n/2), then the bias when there is one.
+      std::vector<llvm::Value*> sums;
+      for (int o = 0; o < v.rows; ++o)
+        for (int j = 0; j < v.ur; ++j) {
+          llvm::Value* lanes = acc[index(o, j)];
+          for (int n = p.vlen / 2; n >= 1; n /= 2) {
+            llvm::SmallVector<int, 16> low, high;
+            for (int i = 0; i < n; ++i) {
+              low.push_back(i);
+              high.push_back(i + n);
+            }
+            lanes = b.CreateFAdd(b.CreateShuffleVector(lanes, low), b.CreateShuffleVector(lanes, high));
+          }
+          sums.push_back(b.CreateExtractElement(lanes, std::uint64_t(0)));
+        }
+      if (p.spec.bias) {
+        llvm::BasicBlock* before = b.GetInsertBlock();
+        auto* with_bias = llvm::BasicBlock::Create(context, "dot.bias", f);
+        auto* store = llvm::BasicBlock::Create(context, "dot.store", f);
+        b.CreateCondBr(b.CreateIsNotNull(bias), with_bias, store);
+        b.SetInsertPoint(with_bias);
+        std::vector<llvm::Value*> biased;
+        for (int o = 0; o < v.rows; ++o)
+          for (int j = 0; j < v.ur; ++j)
+            biased.push_back(b.CreateFAdd(sums[std::size_t(o * v.ur + j)],
+                                          b.CreateLoad(f32, b.CreateConstInBoundsGEP1_64(f32, bias, std::uint64_t(o)))));
+        b.CreateBr(store);
+        b.SetInsertPoint(store);
+        for (std::size_t i = 0; i < sums.size(); ++i) {
+          llvm::PHINode* out = b.CreatePHI(f32, 2);
+          out->addIncoming(sums[i], before);
+          out->addIncoming(biased[i], with_bias);
+          sums[i] = out;
+        }
+      }
+      for (int o = 0; o < v.rows; ++o) {
+        llvm::Value* row = b.CreateInBoundsGEP(f32, dst, b.CreateMul(dst_stride, b.getInt64(std::uint64_t(o))));
+        for (int j = 0; j < v.ur; ++j)
+          b.CreateAlignedStore(sums[std::size_t(o * v.ur + j)], b.CreateConstInBoundsGEP1_64(f32, row, std::uint64_t(j)),
+                               float_align);
+      }
+      b.CreateRetVoid();
+      continue;
+    }
     for (int o = 0; o < v.rows; ++o) {
       llvm::Value* row = b.CreateInBoundsGEP(f32, dst, b.CreateMul(dst_stride, b.getInt64(std::uint64_t(o))));
       for (int j = 0; j < v.ur; ++j)

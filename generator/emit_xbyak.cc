@@ -43,8 +43,9 @@ std::size_t xbyak_kernel::code_capacity(const kernel_plan& plan) {
   std::size_t bytes = 0;
   for (const auto& v : plan.variants()) {
     const std::size_t per_tap = std::size_t(v.ur) + v.rows + std::size_t(v.rows) * v.ur;
-    const std::size_t per_accumulator = 3 + std::size_t(v.sums) * 2;  // start, fold, store
-    bytes += (per_tap * std::size_t(plan.spec.kernel_size) + per_accumulator * v.rows * v.ur + 64) * 10 + 16;
+    const std::size_t per_accumulator = 12 + std::size_t(v.sums) * 2;  // start, fold, lane sum, bias, store
+    const std::size_t step = v.dot ? plan.channel_step(v).size() : per_tap * std::size_t(plan.spec.kernel_size);
+    bytes += (step + per_accumulator * v.rows * v.ur + 64) * 10 + 16;
   }
   return (bytes + 4095) / 4096 * 4096;
 }
@@ -65,8 +66,8 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
   const int vector_bytes = p.vlen * int(sizeof(float));
   // input: args in reg_args / output: dst tile / destroys: the roles above.
   std::vector<Reg64> pushed;
-  // A compact window holds tap k at k * tile_width(): no phases.
-  const int phase_registers = v.compact ? 0 : p.nonzero_phases();
+  // A compact window holds tap k at k * tile_width(), a dot column its taps in a row: no phases.
+  const int phase_registers = v.compact || v.dot ? 0 : p.nonzero_phases();
   for (int i = 0; i < phase_registers; ++i)
     for (const Reg64& r : callee_saved)
       if (r == reg_phases[i]) pushed.push_back(r);
@@ -91,19 +92,20 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
     return nullptr;  // phase 0: no offset
   };
   for (int used : p.phases_used) {
-    if (used == 0 || v.compact) continue;
+    if (used == 0 || v.compact || v.dot) continue;
     const Reg64& r = *phase_register(used);
     mov(r, ptr[reg_args + offsetof(conv1d_args, phase_stride)]);
     imul(r, r, used * int(sizeof(float)));
   }
 
-  // Accumulators start at the bias (or zero); the other partial sums at zero.
-  auto acc = [&](int o, int j, int sum) { return vmm<Vmm>(p.acc_register(o, kernel_plan::acc_column(v, j, sum))); };
+  // Accumulators start at the bias (or zero); the other partial sums, and a
+  // dot tile's accumulators (the bias joins after the lane sum), at zero.
+  auto acc = [&](int o, int j, int sum) { return vmm<Vmm>(v.acc_register(o, kernel_plan::acc_column(v, j, sum))); };
   for (int o = 0; o < rows; ++o)
-    for (int sum = 1; sum < v.sums; ++sum)
+    for (int sum = v.dot ? 0 : 1; sum < v.sums; ++sum)
       for (int j = 0; j < ur; ++j) vxorps(acc(o, j, sum), acc(o, j, sum), acc(o, j, sum));
   Label no_bias, accumulators_ready;
-  if (p.spec.bias) {
+  if (p.spec.bias && !v.dot) {
     test(reg_bias, reg_bias);
     jz(no_bias, T_NEAR);
     for (int o = 0; o < rows; ++o) {
@@ -113,15 +115,16 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
     jmp(accumulators_ready, T_NEAR);
   }
   L(no_bias);
-  for (int o = 0; o < rows; ++o)
-    for (int j = 0; j < ur; ++j) vxorps(acc(o, j, 0), acc(o, j, 0), acc(o, j, 0));
+  if (!v.dot)
+    for (int o = 0; o < rows; ++o)
+      for (int j = 0; j < ur; ++j) vxorps(acc(o, j, 0), acc(o, j, 0), acc(o, j, 0));
   L(accumulators_ready);
 
   // One input channel: the plan's channel step, every tap, row and vector.
   const std::vector<kernel_plan::step_op> step = p.channel_step(v);
   auto channel_step = [&] {
     using kind = kernel_plan::step_op::kind;
-    const Vmm weight = vmm<Vmm>(p.weight_register());
+    const Vmm weight = vmm<Vmm>(v.weight);
     auto src_vector = [&](const kernel_plan::step_op& op) {
       const Reg64* phase = phase_register(op.phase);
       const int disp = int(op.offset) * int(sizeof(float));
@@ -129,16 +132,17 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
     };
     for (const auto& op : step) {
       switch (op.what) {
-        case kind::load_src: vmovups(vmm<Vmm>(p.src_register(op.j)), src_vector(op)); break;
+        case kind::load_src: vmovups(vmm<Vmm>(v.src_register(op.j)), src_vector(op)); break;
+        case kind::load_weight: vmovups(weight, ptr[reg_wei + op.weight * int(sizeof(float))]); break;
         case kind::broadcast_weight:
           vbroadcastss(weight, ptr[reg_wei + op.weight * int(sizeof(float))]);
           break;
-        case kind::fma: vfmadd231ps(acc(op.o, op.j, op.sum), vmm<Vmm>(p.src_register(op.j)), weight); break;
+        case kind::fma: vfmadd231ps(acc(op.o, op.j, op.sum), vmm<Vmm>(v.src_register(op.j)), weight); break;
         case kind::fma_from_memory: vfmadd231ps(acc(op.o, op.j, op.sum), weight, src_vector(op)); break;
       }
     }
   };
-  const std::int64_t channels = p.spec.in_channels_per_group();
+  const std::int64_t channels = p.channel_steps(v);
   if (channels == 0) {
     // No input channels (in_channels=0): the output is the bias.
   } else if (channels == 1) {
@@ -157,9 +161,45 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
   for (int o = 0; o < rows; ++o)
     for (int sum = 1; sum < v.sums; ++sum)
       for (int j = 0; j < ur; ++j) vaddps(acc(o, j, 0), acc(o, j, 0), acc(o, j, sum));
-  for (int o = 0; o < rows; ++o) {
-    for (int j = 0; j < ur; ++j) vmovups(ptr[reg_dst + j * vector_bytes], acc(o, j, 0));
-    if (o + 1 < rows) add(reg_dst, reg_dst_stride);
+  if (v.dot) {
+    // Sum each accumulator's lanes into lane 0, halving: lane i += lane i + n/2.
+    const Xmm spare(v.weight);
+    for (int o = 0; o < rows; ++o)
+      for (int j = 0; j < ur; ++j) {
+        const int a = acc(o, j, 0).getIdx();
+        if (p.target == isa::avx512) {
+          vextractf64x4(Ymm(v.weight), Zmm(a), 1);
+          vaddps(Ymm(a), Ymm(a), Ymm(v.weight));
+          vextractf32x4(spare, Ymm(a), 1);
+        } else {
+          vextractf128(spare, Ymm(a), 1);
+        }
+        vaddps(Xmm(a), Xmm(a), spare);
+        vmovhlps(spare, spare, Xmm(a));
+        vaddps(Xmm(a), Xmm(a), spare);
+        vmovshdup(spare, Xmm(a));
+        vaddss(Xmm(a), Xmm(a), spare);
+      }
+    if (p.spec.bias) {
+      Label no_dot_bias;
+      test(reg_bias, reg_bias);
+      jz(no_dot_bias, T_NEAR);
+      for (int o = 0; o < rows; ++o)
+        for (int j = 0; j < ur; ++j) {
+          const Xmm sum(acc(o, j, 0).getIdx());
+          vaddss(sum, sum, ptr[reg_bias + o * int(sizeof(float))]);
+        }
+      L(no_dot_bias);
+    }
+    for (int o = 0; o < rows; ++o) {
+      for (int j = 0; j < ur; ++j) vmovss(ptr[reg_dst + j * int(sizeof(float))], Xmm(acc(o, j, 0).getIdx()));
+      if (o + 1 < rows) add(reg_dst, reg_dst_stride);
+    }
+  } else {
+    for (int o = 0; o < rows; ++o) {
+      for (int j = 0; j < ur; ++j) vmovups(ptr[reg_dst + j * vector_bytes], acc(o, j, 0));
+      if (o + 1 < rows) add(reg_dst, reg_dst_stride);
+    }
   }
   for (auto it = pushed.rbegin(); it != pushed.rend(); ++it) pop(*it);
   vzeroupper();

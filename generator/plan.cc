@@ -18,6 +18,16 @@ constexpr std::int64_t kMaxDisplacementBytes = std::numeric_limits<std::int32_t>
 
 // Independent FMA chains that keep two FMA units of 4-cycle latency busy.
 constexpr int kChainsInFlight = 8;
+// A dot tile's step is the whole reduction, unrolled: at most this many vectors.
+constexpr std::int64_t kMaxDotVectors = 64;
+
+// Partial-sum sets for a tile of `chains` accumulators: enough for
+// kChainsInFlight chains, within `spare` registers and `steps` FMAs per chain.
+int partial_sums(int chains, int spare, std::int64_t steps) {
+  if (chains >= kChainsInFlight) return 1;
+  const std::int64_t wanted = (kChainsInFlight + chains - 1) / chains;
+  return int(std::max<std::int64_t>(1, std::min<std::int64_t>({wanted, spare / chains, steps})));
+}
 
 // Load cost per (input channel, tap) step of a tile: src vectors count
 // double, weight broadcasts single. A src vector is a full, usually unaligned
@@ -47,25 +57,60 @@ std::vector<kernel_plan::variant> kernel_plan::variants() const {
     for (int rows : {oc_block, oc_tail})
       if (rows > 0)
         for (int ur = 1; ur <= ur_w; ++ur) {
-          const int chains = rows * ur;
-          const int sums = chains >= kChainsInFlight
-                               ? 1
-                               : int(std::min<std::int64_t>({spec.kernel_size, ur_w / ur,
-                                                             (kChainsInFlight + chains - 1) / chains}));
-          all.push_back({rows, ur, compact, std::max(sums, 1)});
+          // Spare accumulators: the columns ur..ur_w - 1 whole tiles use.
+          const int sums = partial_sums(rows * ur, rows * ur_w, spec.kernel_size);
+          all.push_back({rows, ur, compact, sums, false, ur_w, src_register(0), weight_register()});
         }
+  for (int rows : {dot_rows, dot_tail})
+    if (rows > 0)
+      for (int ur = 1; ur <= dot_ur; ++ur) {
+        const int spare = vector_registers(target) - ur - 1;  // after src(j) and the weight
+        const int sums = partial_sums(rows * ur, spare, dot_length / vlen);
+        const int accumulators = rows * ur * sums;
+        all.push_back({rows, ur, false, sums, true, ur * sums, accumulators, accumulators + ur});
+      }
   return all;
 }
 
-int kernel_plan::variant_index(int rows, int ur, bool compact) const {
+int kernel_plan::variant_index(int rows, int ur, bool compact, bool dot) const {
   const int per_layout = ur_w * (oc_tail ? 2 : 1);
+  if (dot) {
+    const int position_variants = per_layout * ((!compact_windows || spec.stride == 1) + compact_windows);
+    return position_variants + (rows == dot_rows ? 0 : dot_ur) + ur - 1;
+  }
   const int layout = compact && spec.stride == 1 ? 1 : 0;
   return layout * per_layout + (rows == oc_block ? 0 : ur_w) + ur - 1;
+}
+
+bool kernel_plan::use_dot_tile(std::int64_t l_out) const {
+  if (dot_rows == 0) return false;
+  // Operations per output channel: position vectors do the reduction once per
+  // vector of positions; a dot tile once per position, after copying its
+  // column, and sums the lanes (log2(vlen) adds).
+  const std::int64_t reduction = spec.in_channels_per_group() * spec.kernel_size;
+  const std::int64_t by_positions = (l_out + vlen - 1) / vlen * reduction;
+  int lane_sum = 1;
+  for (int lanes = vlen; lanes > 1; lanes /= 2) ++lane_sum;
+  const std::int64_t by_dots = l_out * (2 * dot_length / vlen + lane_sum);
+  return by_dots < by_positions;
 }
 
 std::vector<kernel_plan::step_op> kernel_plan::channel_step(const variant& v) const {
   using kind = step_op::kind;
   std::vector<step_op> ops;
+  if (v.dot) {
+    // The whole reduction, a vector at a time: column j is dot_length floats
+    // after column j - 1, weight row o dot_length after row o - 1.
+    for (std::int64_t r = 0; r < dot_length / vlen; ++r) {
+      const int sum = int(r % v.sums);
+      for (int j = 0; j < v.ur; ++j) ops.push_back({kind::load_src, 0, j, 0, j * dot_length + r * vlen, 0});
+      for (int o = 0; o < v.rows; ++o) {
+        ops.push_back({kind::load_weight, o, 0, 0, 0, int(o * dot_length + r * vlen)});
+        for (int j = 0; j < v.ur; ++j) ops.push_back({kind::fma, o, j, 0, 0, 0, sum});
+      }
+    }
+    return ops;
+  }
   for (int k = 0; k < int(spec.kernel_size); ++k) {
     // A compact window holds tap k's inputs at k * tile_width(): no phases.
     const int phase = v.compact ? 0 : taps[std::size_t(k)].phase;
@@ -93,7 +138,9 @@ std::int64_t kernel_plan::weight_block_offset(std::int64_t group, int block) con
 
 std::vector<float> kernel_plan::pack_weights(const float* weight) const {
   const std::int64_t cin_g = spec.in_channels_per_group(), k_size = spec.kernel_size;
-  std::vector<float> packed(static_cast<std::size_t>(spec.weight_count()));
+  std::vector<float> packed(static_cast<std::size_t>(dot_weight_offset(spec.groups, 0)));
+  for (std::int64_t o = 0; dot_rows > 0 && o < spec.out_channels; ++o)
+    std::copy(weight + o * cin_g * k_size, weight + (o + 1) * cin_g * k_size, packed.begin() + dot_weight_offset(0, o));
   for (std::int64_t g = 0; g < spec.groups; ++g)
     for (int b = 0; b < blocks_per_group(); ++b) {
       const int rows = block_rows(b);
@@ -124,13 +171,16 @@ std::int64_t kernel_plan::window_phase_length() const {
 }
 
 std::string kernel_plan::describe() const {
-  return fmt::format("{} {}: tile {} oc x {}x{} positions{}{}, {}, {} of {} vector registers",
+  return fmt::format("{} {}: tile {} oc x {}x{} positions{}{}, {}, {} of {} vector registers{}",
                      isa_name(target), depthwise ? "depthwise" : "dense", oc_block, ur_w, vlen,
                      oc_tail ? fmt::format(" (oc tail {})", oc_tail) : "",
                      src_in_registers ? "" : ", src from memory",
                      compact_windows ? "tap-segment windows"
                                      : fmt::format("{} phase{}", spec.stride, spec.stride == 1 ? "" : "s"),
-                     vector_registers_used(), vector_registers(target));
+                     vector_registers_used(), vector_registers(target),
+                     dot_rows ? fmt::format("; short outputs: dot tile {} oc x {} positions of {} floats", dot_rows,
+                                            dot_ur, dot_length)
+                              : "");
 }
 
 std::string kernel_plan::name() const {
@@ -198,6 +248,19 @@ std::optional<kernel_plan> make_plan(const conv1d_spec& spec, isa target, std::s
     plan.src_in_registers = plan.oc_block > 1;
   }
   plan.oc_tail = int(cout_g % plan.oc_block);
+
+  // The dot tile: enough accumulators for the FMA latency from rows and
+  // positions (rows first: their column is shared), and a reduction short
+  // enough to unroll.
+  const std::int64_t reduction = cin_g * spec.kernel_size;
+  const std::int64_t dot_length = (reduction + plan.vlen - 1) / plan.vlen * plan.vlen;
+  if (reduction > 0 && dot_length / plan.vlen <= kMaxDotVectors) {
+    plan.dot_length = dot_length;
+    plan.dot_rows = int(std::min<std::int64_t>(cout_g, registers >= 32 ? 8 : 4));
+    plan.dot_tail = int(cout_g % plan.dot_rows);
+    for (int ur = 1; ur <= (registers >= 32 ? 8 : 4); ++ur)
+      if (plan.dot_rows * ur <= 2 * kChainsInFlight && plan.dot_rows * ur + ur + 1 <= registers) plan.dot_ur = ur;
+  }
   plan.compact_windows = spec.kernel_size * plan.tile_width() < spec.stride * plan.window_phase_length();
 
   const std::int64_t reach = (plan.taps.back().offset + plan.tile_width()) * std::int64_t{sizeof(float)};

@@ -53,6 +53,17 @@ struct kernel_plan {
   bool compact_windows = false;
   std::vector<tap_source> taps;  // one per kernel tap
   std::vector<int> phases_used;  // distinct phases read by the taps, ascending
+  /** The dot tile, for outputs shorter than a vector or little more, where
+   * position vectors would waste most lanes: the lanes hold the reduction
+   * instead. Output (o, t) is the dot product of row o of the weight, C_in/groups
+   * x K floats, with the input column t (im2col), both zero-padded to
+   * dot_length; the lanes are summed at the store. dot_rows outputs channels by
+   * dot_ur positions; dot_rows == 0: the layer has no dot tile (no reduction,
+   * or one too long to unroll). The driver picks it per call (use_dot_tile). */
+  int dot_rows = 0;
+  int dot_tail = 0;  // rows of a group's last dot block, 0 if none
+  int dot_ur = 0;
+  std::int64_t dot_length = 0;
 
   int tile_width() const { return ur_w * vlen; }
   /** Phases other than 0 the taps read: each needs a register for its offset. */
@@ -68,8 +79,14 @@ struct kernel_plan {
   struct variant {
     int rows;
     int ur;
-    bool compact;  // reads a tap-segment window (see compact_windows)
-    int sums = 1;  // partial-sum sets per output vector
+    bool compact;      // reads a tap-segment window (see compact_windows)
+    int sums = 1;      // partial-sum sets per output vector
+    bool dot = false;  // a dot tile: ur positions, one accumulator each, summed across lanes
+    // Vector registers: acc(o, column) at o * row_registers + column, then
+    // src(j) from first_src, then the weight.
+    int row_registers = 0, first_src = 0, weight = 0;
+    int acc_register(int o, int column) const { return o * row_registers + column; }
+    int src_register(int j) const { return first_src + j; }
   };
   std::vector<variant> variants() const;
 
@@ -79,6 +96,7 @@ struct kernel_plan {
     enum class kind {
       load_src,          // src(j) = the input vector at (phase, offset)
       broadcast_weight,  // the weight register = every lane the packed weight `weight`
+      load_weight,       // the weight register = the packed weights from `weight` on (dot tiles)
       fma,               // acc(o, j) += src(j) * weight register
       fma_from_memory,   // acc(o, j) += the input vector at (phase, offset) * weight register
     };
@@ -90,15 +108,21 @@ struct kernel_plan {
     int sum = 0;               // the partial-sum set an FMA adds into
   };
   std::vector<step_op> channel_step(const variant& v) const;
+  /** How many times a kernel runs its step: once per input channel, or once
+   * for a dot tile, whose step covers the whole reduction. */
+  std::int64_t channel_steps(const variant& v) const { return v.dot ? 1 : spec.in_channels_per_group(); }
   /** Packed weight floats per input channel of a block of `rows`. */
   int channel_weights(int rows) const { return int(spec.kernel_size) * rows; }
-  int variant_index(int rows, int ur, bool compact) const;
+  int variant_index(int rows, int ur, bool compact, bool dot = false) const;
+  /** Whether an output of length l_out runs on dot tiles: fewer operations. */
+  bool use_dot_tile(std::int64_t l_out) const;
   int blocks_per_group() const;  // full blocks plus the tail block
   /** Rows of block b of a group. */
   int block_rows(int b) const { return b < (int)(spec.out_channels_per_group() / oc_block) ? oc_block : oc_tail; }
 
-  // Register map. Vector registers: acc(o, column) then src(j) then the weight
-  // broadcast. Vector j's partial sum `sum` is in column j + sum * ur.
+  // Register map of the position tiles (variant has each variant's): acc(o,
+  // column) then src(j) then the weight broadcast. Vector j's partial sum
+  // `sum` is in column j + sum * ur.
   static int acc_column(const variant& v, int j, int sum) { return j + sum * v.ur; }
   int acc_register(int o, int column) const { return o * ur_w + column; }
   int src_register(int j) const { return oc_block * ur_w + j; }
@@ -106,9 +130,14 @@ struct kernel_plan {
   int vector_registers_used() const { return weight_register() + 1; }
 
   /** Packed weight layout: per group, per block, [C_in/groups][K][rows], the
-   * rows of the block fastest, so the kernel broadcasts consecutive floats. */
+   * rows of the block fastest, so the kernel broadcasts consecutive floats.
+   * With a dot tile, the weight follows again as C_out rows of dot_length
+   * floats (zero-padded), from dot_weight_offset(0, 0). */
   std::int64_t weight_block_offset(std::int64_t group, int block) const;
-  /** Packs a (C_out, C_in/groups, K) weight into that layout. */
+  std::int64_t dot_weight_offset(std::int64_t group, std::int64_t row) const {
+    return spec.weight_count() + (group * spec.out_channels_per_group() + row) * dot_length;
+  }
+  /** Packs a (C_out, C_in/groups, K) weight into those layouts. */
   std::vector<float> pack_weights(const float* weight) const;
 
   // Regions of the output for an input of length l_in (run time).

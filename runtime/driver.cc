@@ -94,6 +94,48 @@ void build_window(const kernel_plan& p, const float* src_rows, std::int64_t l_in
   }
 }
 
+// Outputs too short for position vectors: items are (batch, group, dot_ur
+// positions); each copies its positions' input columns (im2col, the padding
+// mode applied, zero-padded to dot_length), then runs every dot block of its
+// group over them.
+void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bias, const ncl_shape& in,
+                   const ncl_shape& out, const float* src, float* dst, int threads) {
+  const kernel_plan& p = *k.plan;
+  const conv1d_spec& s = p.spec;
+  const std::int64_t cin_g = s.in_channels_per_group(), cout_g = s.out_channels_per_group();
+  const std::int64_t tiles = (out.l + p.dot_ur - 1) / p.dot_ur, pad_left = s.pad_left();
+#pragma omp parallel num_threads(threads)
+  {
+    std::vector<float> columns(std::size_t(p.dot_ur * p.dot_length));  // per thread
+#pragma omp for collapse(3) schedule(static)
+    for (std::int64_t n = 0; n < in.n; ++n)
+    for (std::int64_t g = 0; g < s.groups; ++g)
+    for (std::int64_t tile = 0; tile < tiles; ++tile) {
+      const float* src_rows = src + (n * in.c + g * cin_g) * in.l;
+      const std::int64_t first = tile * p.dot_ur;
+      const int ur = int(std::min<std::int64_t>(p.dot_ur, out.l - first));
+      for (int j = 0; j < ur; ++j) {
+        float* column = columns.data() + j * p.dot_length;
+        const window_row_runs taps(s, in.l, (first + j) * s.stride - pad_left, s.dilation, s.kernel_size);
+        for (std::int64_t c = 0; c < cin_g; ++c) taps.fill(s, src_rows + c * in.l, in.l, column + c * s.kernel_size);
+        zero_floats(p.dot_length - cin_g * s.kernel_size, column + cin_g * s.kernel_size);
+      }
+      conv1d_args args{};
+      args.src = columns.data();
+      args.src_stride = p.dot_length;
+      args.dst_stride = out.l;
+      for (std::int64_t row = 0; row < cout_g; row += p.dot_rows) {
+        const int rows = int(std::min<std::int64_t>(p.dot_rows, cout_g - row));
+        const std::int64_t first_channel = g * cout_g + row;
+        args.wei = packed_weight + p.dot_weight_offset(g, row);
+        args.bias = bias ? bias + first_channel : nullptr;
+        args.dst = dst + (n * out.c + first_channel) * out.l + first;
+        k.entry(rows, ur, false, true)(&args);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, const ncl_shape& in, const float* src,
@@ -124,6 +166,7 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
   if (threads <= 0) threads = omp_get_max_threads();
   threads = int(std::clamp<std::int64_t>(std::min<std::int64_t>(threads, std::int64_t(flops / kFlopsPerThread)), 1,
                                          items));
+  if (p.use_dot_tile(out.l)) return run_dot_tiles(k, packed_weight, bias, in, out, src, dst, threads);
 
 #pragma omp parallel num_threads(threads)
   {

@@ -34,6 +34,13 @@ TEST(plan_test, register_budget_holds) {
       EXPECT_EQ(p.vlen, vector_floats(target));
       // Accumulators, src vectors and the weight never share a register.
       EXPECT_LT(p.acc_register(p.oc_block - 1, p.ur_w - 1), p.src_in_registers ? p.src_register(0) : p.weight_register());
+      for (const auto& v : p.variants()) {
+        const int columns = v.ur * v.sums;
+        EXPECT_LE(columns, v.row_registers) << text;
+        EXPECT_LE(v.acc_register(v.rows - 1, columns - 1), v.first_src - (p.src_in_registers || v.dot ? 1 : 0)) << text;
+        EXPECT_LE(v.first_src + v.ur - 1, v.weight - 1 + (p.src_in_registers || v.dot ? 0 : v.ur)) << text;
+        EXPECT_LT(v.weight, vector_registers(target)) << text;
+      }
     }
 }
 
@@ -46,6 +53,7 @@ TEST(plan_test, channel_step_covers_every_fma_once) {
     for (const char* text : kSpecs) {
       const kernel_plan p = plan_of(text, target);
       for (const auto& v : p.variants()) {
+        if (v.dot) continue;  // dot_step_covers_the_reduction
         std::vector<int> fmas(std::size_t(v.rows * v.ur * p.spec.kernel_size), 0);
         std::vector<std::int64_t> loaded(std::size_t(v.ur), -1);
         int weight = -1, tap = -1;
@@ -59,6 +67,7 @@ TEST(plan_test, channel_step_covers_every_fma_once) {
               tap = op.weight / v.rows;
               EXPECT_EQ(op.weight % v.rows, op.o);
               break;
+            case kind::load_weight: ADD_FAILURE() << "a position tile broadcasts its weights"; break;
             case kind::fma:
             case kind::fma_from_memory: {
               ASSERT_GE(tap, 0) << text;
@@ -69,6 +78,7 @@ TEST(plan_test, channel_step_covers_every_fma_once) {
               else EXPECT_EQ(op.phase * 1000000 + op.offset - op.j * p.vlen, at) << text;
               EXPECT_EQ(op.what == kind::fma, p.src_in_registers);
               ++fmas[std::size_t((tap * v.rows + op.o) * v.ur + op.j)];
+              EXPECT_EQ(op.sum, tap % v.sums);
               break;
             }
           }
@@ -76,6 +86,63 @@ TEST(plan_test, channel_step_covers_every_fma_once) {
         for (int count : fmas) EXPECT_EQ(count, 1) << text;
       }
     }
+}
+
+// A dot tile's step: for every vector r of the reduction, row o's weights and
+// column j's inputs at r, multiplied once, into partial sum r % sums.
+TEST(plan_test, dot_step_covers_the_reduction) {
+  using kind = kernel_plan::step_op::kind;
+  for (isa target : {isa::scalar, isa::avx2, isa::avx512})
+    for (const char* text : kSpecs) {
+      const kernel_plan p = plan_of(text, target);
+      if (p.dot_rows == 0) continue;
+      EXPECT_EQ(p.dot_length % p.vlen, 0);
+      EXPECT_GE(p.dot_length, p.spec.in_channels_per_group() * p.spec.kernel_size);
+      EXPECT_LT(p.dot_length - p.vlen, p.spec.in_channels_per_group() * p.spec.kernel_size);
+      for (const auto& v : p.variants()) {
+        if (!v.dot) continue;
+        EXPECT_EQ(p.channel_steps(v), 1);
+        const std::int64_t vectors = p.dot_length / p.vlen;
+        std::vector<int> fmas(std::size_t(v.rows * v.ur * vectors), 0);
+        std::vector<std::int64_t> column_at(std::size_t(v.ur), -1);
+        std::int64_t weight_at = -1;
+        int weight_row = -1;
+        for (const auto& op : p.channel_step(v)) {
+          switch (op.what) {
+            case kind::load_src: column_at[std::size_t(op.j)] = op.offset - op.j * p.dot_length; break;
+            case kind::load_weight:
+              weight_row = op.o;
+              weight_at = op.weight - op.o * p.dot_length;
+              break;
+            case kind::fma: {
+              ASSERT_EQ(weight_row, op.o) << text;
+              ASSERT_EQ(column_at[std::size_t(op.j)], weight_at) << text;
+              const std::int64_t r = weight_at / p.vlen;
+              EXPECT_EQ(op.sum, r % v.sums);
+              ++fmas[std::size_t((r * v.rows + op.o) * v.ur + op.j)];
+              break;
+            }
+            default: ADD_FAILURE() << "a dot tile loads both operands"; break;
+          }
+        }
+        for (int count : fmas) EXPECT_EQ(count, 1) << text;
+      }
+    }
+}
+
+TEST(plan_test, short_outputs_take_the_dot_tile) {
+  for (isa target : {isa::scalar, isa::avx2, isa::avx512}) {
+    const kernel_plan depthwise = plan_of("Conv1d(5, 5, 49, groups=5, bias=False)", target);
+    EXPECT_TRUE(depthwise.use_dot_tile(1));
+    EXPECT_FALSE(depthwise.use_dot_tile(1000));
+    const kernel_plan pointwise = plan_of("Conv1d(100, 100, 1)", target);
+    EXPECT_TRUE(pointwise.use_dot_tile(1));
+    EXPECT_FALSE(pointwise.use_dot_tile(64));
+    const kernel_plan small = plan_of("Conv1d(5, 5, 3)", target);  // 15 floats a column: positions win at 47
+    EXPECT_FALSE(small.use_dot_tile(47));
+  }
+  // A reduction too long to unroll has no dot tile.
+  EXPECT_EQ(plan_of("Conv1d(512, 512, 3)", isa::avx512).dot_rows, 0);
 }
 
 TEST(plan_test, is_deterministic) {
@@ -159,6 +226,14 @@ TEST(plan_test, packing_puts_block_rows_fastest) {
             EXPECT_EQ(packed[std::size_t(p.weight_block_offset(g, b) + (c * k_size + k) * p.block_rows(b) + o)],
                       w[std::size_t((channel * cin_g + c) * k_size + k)]);
           }
+  // Then the dot tile's rows: the weight row, zero-padded to dot_length.
+  ASSERT_GT(p.dot_rows, 0);
+  ASSERT_EQ(packed.size(), std::size_t(p.dot_weight_offset(2, 0)));
+  for (std::int64_t g = 0; g < 2; ++g)
+    for (std::int64_t o = 0; o < 5; ++o)
+      for (std::int64_t i = 0; i < p.dot_length; ++i)
+        EXPECT_EQ(packed[std::size_t(p.dot_weight_offset(g, o) + i)],
+                  i < cin_g * k_size ? w[std::size_t((g * 5 + o) * cin_g * k_size + i)] : 0.0f);
 }
 
 TEST(plan_test, declines_with_a_reason) {

@@ -90,7 +90,8 @@ std::string c_string(std::string_view text) {
 }
 
 std::string variant_function_name(const kernel_plan::variant& v) {
-  return fmt::format("variant_{}x{}{}", v.rows, v.ur, v.compact ? "_compact" : v.dot ? "_dot" : "");
+  return fmt::format("variant_{}x{}{}{}", v.rows, v.ur, v.compact ? "_compact" : v.dot ? "_dot" : "",
+                     v.accumulate ? "_accumulate" : "");
 }
 
 std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, const vocabulary& say) {
@@ -126,7 +127,14 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
     return lines;
   };
   std::string initialize;
-  if (p.spec.bias && !v.dot) {  // a dot tile adds the bias after the lane sum
+  if (v.accumulate) {  // a later input-channel block: the output so far
+    for (int o = 0; o < v.rows; ++o)
+      for (int j = 0; j < v.ur; ++j)
+        initialize += fmt::format(
+            "  {} = {};\n", acc(o, j),
+            say.say("load", fmt::arg("address", fmt::format("dst + {} * args->dst_stride + {}", o, j * p.vlen))));
+    initialize.pop_back();
+  } else if (p.spec.bias && !v.dot) {  // a dot tile adds the bias after the lane sum
     std::string from_bias;
     for (int o = 0; o < v.rows; ++o) {
       from_bias += fmt::format("    {} = {};\n", acc(o, 0), say.say("splat", fmt::arg("value", fmt::format("args->bias[{}]", o))));
@@ -192,9 +200,10 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
 
   const std::string tile =
       v.dot ? fmt::format("{} position(s), a dot tile of {}-float columns", v.ur, p.dot_length)
-            : fmt::format("{} vector(s) of {} positions{}", v.ur, p.vlen, v.compact ? ", reading a tap-segment window" : "");
+            : fmt::format("{} vector(s) of {} positions{}{}", v.ur, p.vlen, v.compact ? ", reading a tap-segment window" : "",
+                          v.accumulate ? ", adding to the output" : "");
   return render("aot_variant.cc", fmt::arg("rows", v.rows), fmt::arg("ur", v.ur), fmt::arg("tile", tile),
-                fmt::arg("suffix", v.compact ? "_compact" : v.dot ? "_dot" : ""), fmt::arg("phases", phases),
+                fmt::arg("function", variant_function_name(v)), fmt::arg("phases", phases),
                 fmt::arg("vector", say["vector"]), fmt::arg("accumulators", fmt::join(names, ", ")),
                 fmt::arg("initialize", initialize), fmt::arg("channels", p.channel_steps(v)),
                 fmt::arg("channel_weights", p.channel_weights(v.rows)), fmt::arg("sources", sources),

@@ -55,7 +55,8 @@ llvm_target host_llvm_target(isa target) {
 }
 
 std::string llvm_function_name(const std::string& prefix, const kernel_plan::variant& v) {
-  return fmt::format("{}_{}x{}{}", prefix, v.rows, v.ur, v.compact ? "_compact" : v.dot ? "_dot" : "");
+  return fmt::format("{}_{}x{}{}{}", prefix, v.rows, v.ur, v.compact ? "_compact" : v.dot ? "_dot" : "",
+                     v.accumulate ? "_accumulate" : "");
 }
 
 std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMContext& context,
@@ -110,7 +111,14 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
     };
     llvm::Value* zero = llvm::ConstantAggregateZero::get(vec);
     std::vector<llvm::Value*> acc(std::size_t(count), zero);
-    if (p.spec.bias && !v.dot) {  // a dot tile adds the bias after the lane sum
+    if (v.accumulate) {  // a later input-channel block: the output so far
+      for (int o = 0; o < v.rows; ++o) {
+        llvm::Value* row = b.CreateInBoundsGEP(f32, dst, b.CreateMul(dst_stride, b.getInt64(std::uint64_t(o))));
+        for (int j = 0; j < v.ur; ++j)
+          acc[index(o, j)] = b.CreateAlignedLoad(
+              vec, b.CreateConstInBoundsGEP1_64(f32, row, std::uint64_t(j * p.vlen)), float_align);
+      }
+    } else if (p.spec.bias && !v.dot) {  // a dot tile adds the bias after the lane sum
       auto* with_bias = llvm::BasicBlock::Create(context, "bias", f);
       auto* ready = llvm::BasicBlock::Create(context, "ready", f);
       b.CreateCondBr(b.CreateIsNotNull(bias), with_bias, ready);

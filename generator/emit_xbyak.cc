@@ -105,7 +105,13 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
     for (int sum = v.dot ? 0 : 1; sum < v.sums; ++sum)
       for (int j = 0; j < ur; ++j) vxorps(acc(o, j, sum), acc(o, j, sum), acc(o, j, sum));
   Label no_bias, accumulators_ready;
-  if (p.spec.bias && !v.dot) {
+  if (v.accumulate) {  // a later input-channel block: the output so far
+    mov(reg_count, reg_dst);
+    for (int o = 0; o < rows; ++o) {
+      for (int j = 0; j < ur; ++j) vmovups(acc(o, j, 0), ptr[reg_count + j * vector_bytes]);
+      if (o + 1 < rows) add(reg_count, reg_dst_stride);
+    }
+  } else if (p.spec.bias && !v.dot) {
     test(reg_bias, reg_bias);
     jz(no_bias, T_NEAR);
     for (int o = 0; o < rows; ++o) {
@@ -115,7 +121,7 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
     jmp(accumulators_ready, T_NEAR);
   }
   L(no_bias);
-  if (!v.dot)
+  if (!v.dot && !v.accumulate)
     for (int o = 0; o < rows; ++o)
       for (int j = 0; j < ur; ++j) vxorps(acc(o, j, 0), acc(o, j, 0), acc(o, j, 0));
   L(accumulators_ready);

@@ -18,6 +18,9 @@ constexpr std::int64_t kMaxDisplacementBytes = std::numeric_limits<std::int32_t>
 
 // Independent FMA chains that keep two FMA units of 4-cycle latency busy.
 constexpr int kChainsInFlight = 8;
+// Bytes of L1 (48 KiB on the CPUs this targets) a tile's input and a block's
+// weights may take, leaving room for the output rows and the stack.
+constexpr std::int64_t kL1Budget = 32 * 1024;
 // A dot tile's step is the whole reduction, unrolled: at most this many vectors.
 constexpr std::int64_t kMaxDotVectors = 64;
 
@@ -53,33 +56,34 @@ std::vector<kernel_plan::variant> kernel_plan::variants() const {
   if (!compact_windows || spec.stride == 1) layouts.push_back(false);
   if (compact_windows) layouts.push_back(true);
   std::vector<variant> all;
-  for (bool compact : layouts)
-    for (int rows : {oc_block, oc_tail})
-      if (rows > 0)
-        for (int ur = 1; ur <= ur_w; ++ur) {
-          // Spare accumulators: the columns ur..ur_w - 1 whole tiles use.
-          const int sums = partial_sums(rows * ur, rows * ur_w, spec.kernel_size);
-          all.push_back({rows, ur, compact, sums, false, ur_w, src_register(0), weight_register()});
-        }
+  for (bool accumulate : {false, true}) {
+    if (accumulate && !splits_channels()) break;
+    for (bool compact : layouts)
+      for (int rows : {oc_block, oc_tail})
+        if (rows > 0)
+          for (int ur = 1; ur <= ur_w; ++ur) {
+            // Spare accumulators: the columns ur..ur_w - 1 whole tiles use.
+            const int sums = partial_sums(rows * ur, rows * ur_w, spec.kernel_size);
+            all.push_back({rows, ur, compact, sums, false, accumulate, ur_w, src_register(0), weight_register()});
+          }
+  }
   for (int rows : {dot_rows, dot_tail})
     if (rows > 0)
       for (int ur = 1; ur <= dot_ur; ++ur) {
         const int spare = vector_registers(target) - ur - 1;  // after src(j) and the weight
         const int sums = partial_sums(rows * ur, spare, dot_length / vlen);
         const int accumulators = rows * ur * sums;
-        all.push_back({rows, ur, false, sums, true, ur * sums, accumulators, accumulators + ur});
+        all.push_back({rows, ur, false, sums, true, false, ur * sums, accumulators, accumulators + ur});
       }
   return all;
 }
 
-int kernel_plan::variant_index(int rows, int ur, bool compact, bool dot) const {
+int kernel_plan::variant_index(int rows, int ur, bool compact, bool dot, bool accumulate) const {
   const int per_layout = ur_w * (oc_tail ? 2 : 1);
-  if (dot) {
-    const int position_variants = per_layout * ((!compact_windows || spec.stride == 1) + compact_windows);
-    return position_variants + (rows == dot_rows ? 0 : dot_ur) + ur - 1;
-  }
+  const int position_variants = per_layout * ((!compact_windows || spec.stride == 1) + compact_windows);
+  if (dot) return position_variants * (splits_channels() ? 2 : 1) + (rows == dot_rows ? 0 : dot_ur) + ur - 1;
   const int layout = compact && spec.stride == 1 ? 1 : 0;
-  return layout * per_layout + (rows == oc_block ? 0 : ur_w) + ur - 1;
+  return (accumulate ? position_variants : 0) + layout * per_layout + (rows == oc_block ? 0 : ur_w) + ur - 1;
 }
 
 bool kernel_plan::use_dot_tile(std::int64_t l_out) const {
@@ -171,9 +175,10 @@ std::int64_t kernel_plan::window_phase_length() const {
 }
 
 std::string kernel_plan::describe() const {
-  return fmt::format("{} {}: tile {} oc x {}x{} positions{}{}, {}, {} of {} vector registers{}",
+  return fmt::format("{} {}: tile {} oc x {}x{} positions{}{}{}, {}, {} of {} vector registers{}",
                      isa_name(target), depthwise ? "depthwise" : "dense", oc_block, ur_w, vlen,
                      oc_tail ? fmt::format(" (oc tail {})", oc_tail) : "",
+                     splits_channels() ? fmt::format(", {} input channels a call", ic_block) : "",
                      src_in_registers ? "" : ", src from memory",
                      compact_windows ? "tap-segment windows"
                                      : fmt::format("{} phase{}", spec.stride, spec.stride == 1 ? "" : "s"),
@@ -248,6 +253,22 @@ std::optional<kernel_plan> make_plan(const conv1d_spec& spec, isa target, std::s
     plan.src_in_registers = plan.oc_block > 1;
   }
   plan.oc_tail = int(cout_g % plan.oc_block);
+  plan.compact_windows = spec.kernel_size * plan.tile_width() < spec.stride * plan.window_phase_length();
+
+  // Input channels per call: the largest divisor of C_in/groups whose input
+  // (a window row, or the taps' reach in place) and block weights fit the L1
+  // budget; a divisor far below the budget's count is not worth the extra
+  // output traffic, and the channels stay whole.
+  plan.ic_block = cin_g;
+  const std::int64_t channel_bytes =
+      (std::min(plan.window_row_floats(), spec.kernel_size * plan.tile_width()) + plan.channel_weights(plan.oc_block)) *
+      std::int64_t{sizeof(float)};
+  const std::int64_t fitting = std::max<std::int64_t>(1, kL1Budget / channel_bytes);
+  if (cin_g > fitting) {
+    std::int64_t divisor = fitting;
+    while (cin_g % divisor != 0) --divisor;
+    if (divisor * 4 >= fitting) plan.ic_block = divisor;
+  }
 
   // The dot tile: enough accumulators for the FMA latency from rows and
   // positions (rows first: their column is shared), and a reduction short
@@ -261,7 +282,6 @@ std::optional<kernel_plan> make_plan(const conv1d_spec& spec, isa target, std::s
     for (int ur = 1; ur <= (registers >= 32 ? 8 : 4); ++ur)
       if (plan.dot_rows * ur <= 2 * kChainsInFlight && plan.dot_rows * ur + ur + 1 <= registers) plan.dot_ur = ur;
   }
-  plan.compact_windows = spec.kernel_size * plan.tile_width() < spec.stride * plan.window_phase_length();
 
   const std::int64_t reach = (plan.taps.back().offset + plan.tile_width()) * std::int64_t{sizeof(float)};
   if (reach > kMaxDisplacementBytes || plan.window_row_floats() * cin_g > (std::int64_t{1} << 28))

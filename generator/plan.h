@@ -47,6 +47,11 @@ struct kernel_plan {
   int oc_tail = 0;         // rows of the last block of a group (C_out/groups % oc_block), 0 if none
   int ur_w = 1;            // vectors of output positions per tile
   bool src_in_registers = true;  // load each input vector once for all oc_block rows (else FMA memory operands)
+  /** Input channels per kernel call (divides C_in/groups): a tile's input and
+   * a block's weights for that many channels fit in L1, so every block of the
+   * tile reuses them from there. Calls after a tile's first add to its output
+   * (accumulate variants). */
+  std::int64_t ic_block = 1;
   /** Windows hold, per input channel, K segments of tile_width() inputs (tap k's
    * inputs, stride applied) instead of `stride` phase rows spanning the whole
    * receptive field: chosen when smaller, i.e. for wide dilations. */
@@ -82,6 +87,7 @@ struct kernel_plan {
     bool compact;      // reads a tap-segment window (see compact_windows)
     int sums = 1;      // partial-sum sets per output vector
     bool dot = false;  // a dot tile: ur positions, one accumulator each, summed across lanes
+    bool accumulate = false;  // starts from the output (a later input-channel block), not the bias
     // Vector registers: acc(o, column) at o * row_registers + column, then
     // src(j) from first_src, then the weight.
     int row_registers = 0, first_src = 0, weight = 0;
@@ -110,10 +116,11 @@ struct kernel_plan {
   std::vector<step_op> channel_step(const variant& v) const;
   /** How many times a kernel runs its step: once per input channel, or once
    * for a dot tile, whose step covers the whole reduction. */
-  std::int64_t channel_steps(const variant& v) const { return v.dot ? 1 : spec.in_channels_per_group(); }
+  std::int64_t channel_steps(const variant& v) const { return v.dot ? 1 : ic_block; }
+  bool splits_channels() const { return ic_block < spec.in_channels_per_group(); }
   /** Packed weight floats per input channel of a block of `rows`. */
   int channel_weights(int rows) const { return int(spec.kernel_size) * rows; }
-  int variant_index(int rows, int ur, bool compact, bool dot = false) const;
+  int variant_index(int rows, int ur, bool compact, bool dot = false, bool accumulate = false) const;
   /** Whether an output of length l_out runs on dot tiles: fewer operations. */
   bool use_dot_tile(std::int64_t l_out) const;
   int blocks_per_group() const;  // full blocks plus the tail block

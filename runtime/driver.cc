@@ -178,13 +178,14 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
       const float* src_rows = src + (n * in.c + g * cin_g) * in.l;
       conv1d_args args{};
       const bool in_place = tile >= middle.first && tile < middle.end;
+      const float* tile_src;
       if (in_place) {
-        args.src = src_rows + tile * tile_width - pad_left;
+        tile_src = src_rows + tile * tile_width - pad_left;
         args.src_stride = in.l;
       } else {
         window.resize(std::size_t(cin_g * window_row_floats));
         build_window(p, src_rows, in.l, tile, window_phase_length, window.data());
-        args.src = window.data();
+        tile_src = window.data();
         args.src_stride = window_row_floats;
         args.phase_stride = window_phase_length;
       }
@@ -192,25 +193,34 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
       const std::int64_t valid = last ? last_valid : tile_width;
       const int ur = last ? last_ur : p.ur_w;
       const bool store_direct = valid == std::int64_t(ur) * p.vlen;
-      for (const block& b : blocks) {
-        const int rows = b.rows;
-        const std::int64_t first_channel = g * cout_g + b.first_channel;
-        float* dst_tile = dst + (n * out.c + first_channel) * out.l + tile * tile_width;
-        args.wei = packed_weight + g * group_weights + b.weight_offset;
-        args.bias = bias ? bias + first_channel : nullptr;
-        if (store_direct) {
-          args.dst = dst_tile;
-          args.dst_stride = out.l;
-        } else {  // the last vector is partial: stored through a scratch tile
-          partial.resize(std::size_t(p.oc_block * tile_width));
-          args.dst = partial.data();
-          args.dst_stride = tile_width;
+      // The last vector partial: every block's rows go through a scratch tile.
+      if (!store_direct) partial.resize(blocks.size() * std::size_t(p.oc_block * tile_width));
+      // Input-channel blocks outside, output-channel blocks inside: a block of
+      // the tile's input stays in L1 while every output block reads it.
+      const std::int64_t channel_blocks = cin_g == 0 ? 1 : cin_g / p.ic_block;  // no input channels: the bias
+      for (std::int64_t block_index = 0; block_index < channel_blocks; ++block_index) {
+        const std::int64_t c = block_index * p.ic_block;
+        args.src = tile_src + c * args.src_stride;
+        for (std::size_t b = 0; b < blocks.size(); ++b) {
+          const int rows = blocks[b].rows;
+          const std::int64_t first_channel = g * cout_g + blocks[b].first_channel;
+          args.wei = packed_weight + g * group_weights + blocks[b].weight_offset + c * p.channel_weights(rows);
+          args.bias = bias ? bias + first_channel : nullptr;
+          if (store_direct) {
+            args.dst = dst + (n * out.c + first_channel) * out.l + tile * tile_width;
+            args.dst_stride = out.l;
+          } else {
+            args.dst = partial.data() + b * std::size_t(p.oc_block * tile_width);
+            args.dst_stride = tile_width;
+          }
+          k.entry(rows, ur, !in_place && p.compact_windows, false, c > 0)(&args);
         }
-        k.entry(rows, ur, !in_place && p.compact_windows)(&args);
-        if (!store_direct)
-          for (int o = 0; o < rows; ++o)
-            copy_floats(partial.data() + o * tile_width, valid, dst_tile + o * out.l);
       }
+      if (!store_direct)
+        for (std::size_t b = 0; b < blocks.size(); ++b)
+          for (int o = 0; o < blocks[b].rows; ++o)
+            copy_floats(partial.data() + (b * std::size_t(p.oc_block) + std::size_t(o)) * std::size_t(tile_width), valid,
+                        dst + (n * out.c + g * cout_g + blocks[b].first_channel + o) * out.l + tile * tile_width);
     }
   }
 }

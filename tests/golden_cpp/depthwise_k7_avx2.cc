@@ -10,11 +10,9 @@
 namespace convjit_aot {
 // A dot tile's lanes, halving: lane i += lane i + n/2, as every backend sums them.
 inline float sum_lanes8(__m256 v) {
-  float lane[8];
-  _mm256_storeu_ps(lane, v);
-  for (int n = 4; n >= 1; n /= 2)
-    for (int i = 0; i < n; ++i) lane[i] += lane[i + n];
-  return lane[0];
+  __m128 q = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  q = _mm_add_ps(q, _mm_movehl_ps(q, q));
+  return _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
 }
 }  // namespace convjit_aot
 #endif

@@ -9,13 +9,23 @@
 #define CONVJIT_AOT_SUM_LANES16
 namespace convjit_aot {
 // A dot tile's lanes, halving: lane i += lane i + n/2, as every backend sums them.
+// GCC 12 warns, falsely, that _mm512_extractf64x4_pd's unused mask operand is
+// uninitialized; the warning is off for this function only.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 inline float sum_lanes16(__m512 v) {
-  float lane[16];
-  _mm512_storeu_ps(lane, v);
-  for (int n = 8; n >= 1; n /= 2)
-    for (int i = 0; i < n; ++i) lane[i] += lane[i + n];
-  return lane[0];
+  const __m256 upper = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
+  const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(v), upper);
+  __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+  q = _mm_add_ps(q, _mm_movehl_ps(q, q));
+  return _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
 }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 }  // namespace convjit_aot
 #endif
 

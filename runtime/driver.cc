@@ -117,7 +117,13 @@ void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bia
       for (int j = 0; j < ur; ++j) {
         float* column = columns.data() + j * p.dot_length;
         const window_row_runs taps(s, in.l, (first + j) * s.stride - pad_left, s.dilation, s.kernel_size);
-        for (std::int64_t c = 0; c < cin_g; ++c) taps.fill(s, src_rows + c * in.l, in.l, column + c * s.kernel_size);
+        if (taps.input == 0 && taps.pad_right == s.kernel_size) {  // every tap inside the input: a plain gather
+          const float* from = src_rows + taps.start;
+          for (std::int64_t c = 0; c < cin_g; ++c, from += in.l)
+            for (std::int64_t tap = 0; tap < s.kernel_size; ++tap) column[c * s.kernel_size + tap] = from[tap * s.dilation];
+        } else {
+          for (std::int64_t c = 0; c < cin_g; ++c) taps.fill(s, src_rows + c * in.l, in.l, column + c * s.kernel_size);
+        }
         zero_floats(p.dot_length - cin_g * s.kernel_size, column + cin_g * s.kernel_size);
       }
       conv1d_args args{};

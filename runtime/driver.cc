@@ -104,6 +104,10 @@ void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bia
   const conv1d_spec& s = p.spec;
   const std::int64_t cin_g = s.in_channels_per_group(), cout_g = s.out_channels_per_group();
   const std::int64_t tiles = (out.l + p.dot_ur - 1) / p.dot_ur, pad_left = s.pad_left();
+  // The dot variants, looked up once: [tail block][positions - 1].
+  std::vector<conv1d_kernel_fn> dot_entries;
+  for (int rows : {p.dot_rows, p.dot_tail})
+    for (int ur = 1; ur <= p.dot_ur; ++ur) dot_entries.push_back(rows ? k.entry(rows, ur, false, true) : nullptr);
 #pragma omp parallel num_threads(threads)
   {
     std::vector<float> columns(std::size_t(p.dot_ur * p.dot_length));  // per thread
@@ -120,7 +124,9 @@ void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bia
         if (taps.input == 0 && taps.pad_right == s.kernel_size) {  // every tap inside the input: a plain gather
           const float* from = src_rows + taps.start;
           for (std::int64_t c = 0; c < cin_g; ++c, from += in.l)
-            for (std::int64_t tap = 0; tap < s.kernel_size; ++tap) column[c * s.kernel_size + tap] = from[tap * s.dilation];
+            if (s.dilation == 1) copy_floats(from, s.kernel_size, column + c * s.kernel_size);
+            else
+              for (std::int64_t tap = 0; tap < s.kernel_size; ++tap) column[c * s.kernel_size + tap] = from[tap * s.dilation];
         } else {
           for (std::int64_t c = 0; c < cin_g; ++c) taps.fill(s, src_rows + c * in.l, in.l, column + c * s.kernel_size);
         }
@@ -136,7 +142,7 @@ void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bia
         args.wei = packed_weight + p.dot_weight_offset(g, row);
         args.bias = bias ? bias + first_channel : nullptr;
         args.dst = dst + (n * out.c + first_channel) * out.l + first;
-        k.entry(rows, ur, false, true)(&args);
+        dot_entries[std::size_t((rows == p.dot_rows ? 0 : p.dot_ur) + ur - 1)](&args);
       }
     }
   }

@@ -99,6 +99,9 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
     llvm::Value* src_stride = field(kSrcStride, i64, "src_stride");
     llvm::Value* phase_stride = field(kPhaseStride, i64, "phase_stride");
     llvm::Value* dst_stride = field(kDstStride, i64, "dst_stride");
+    auto dst_row = [&](int o) {  // output row o of the tile
+      return b.CreateInBoundsGEP(f32, dst, b.CreateMul(dst_stride, b.getInt64(std::uint64_t(o))));
+    };
     std::map<int, llvm::Value*> phase_start;  // floats from src to phase r
     if (!v.compact && !v.dot)  // compact windows and dot columns have no phases
       for (int phase : p.phases_used)
@@ -113,7 +116,7 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
     std::vector<llvm::Value*> acc(std::size_t(count), zero);
     if (v.accumulate) {  // a later input-channel block: the output so far
       for (int o = 0; o < v.rows; ++o) {
-        llvm::Value* row = b.CreateInBoundsGEP(f32, dst, b.CreateMul(dst_stride, b.getInt64(std::uint64_t(o))));
+        llvm::Value* row = dst_row(o);
         for (int j = 0; j < v.ur; ++j)
           acc[index(o, j)] = b.CreateAlignedLoad(
               vec, b.CreateConstInBoundsGEP1_64(f32, row, std::uint64_t(j * p.vlen)), float_align);
@@ -236,7 +239,7 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
         }
       }
       for (int o = 0; o < v.rows; ++o) {
-        llvm::Value* row = b.CreateInBoundsGEP(f32, dst, b.CreateMul(dst_stride, b.getInt64(std::uint64_t(o))));
+        llvm::Value* row = dst_row(o);
         for (int j = 0; j < v.ur; ++j)
           b.CreateAlignedStore(sums[std::size_t(o * v.ur + j)], b.CreateConstInBoundsGEP1_64(f32, row, std::uint64_t(j)),
                                float_align);
@@ -245,7 +248,7 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
       continue;
     }
     for (int o = 0; o < v.rows; ++o) {
-      llvm::Value* row = b.CreateInBoundsGEP(f32, dst, b.CreateMul(dst_stride, b.getInt64(std::uint64_t(o))));
+      llvm::Value* row = dst_row(o);
       for (int j = 0; j < v.ur; ++j)
         b.CreateAlignedStore(acc[index(o, j)], b.CreateConstInBoundsGEP1_64(f32, row, std::uint64_t(j * p.vlen)),
                              float_align);

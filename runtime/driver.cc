@@ -160,6 +160,11 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
   const std::int64_t tiles = p.tile_count(out.l), tile_width = p.tile_width();
   const std::int64_t items = in.n * s.groups * tiles;
   const double flops = conv1d_flops(s, in);
+  if (threads <= 0) threads = omp_get_max_threads();
+  threads = int(std::clamp<std::int64_t>(std::min<std::int64_t>(threads, std::int64_t(flops / kFlopsPerThread)), 1,
+                                         items));
+  if (p.use_dot_tile(out.l)) return run_dot_tiles(k, packed_weight, bias, in, out, src, dst, threads);
+
   // Per block of a group: its rows and where its weights start (group 0).
   struct block {
     int rows;
@@ -175,10 +180,6 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
   // Every tile but the last is whole; the last runs the narrowest variant that covers it.
   const std::int64_t last_valid = out.l - (tiles - 1) * tile_width;
   const int last_ur = int((last_valid + p.vlen - 1) / p.vlen);
-  if (threads <= 0) threads = omp_get_max_threads();
-  threads = int(std::clamp<std::int64_t>(std::min<std::int64_t>(threads, std::int64_t(flops / kFlopsPerThread)), 1,
-                                         items));
-  if (p.use_dot_tile(out.l)) return run_dot_tiles(k, packed_weight, bias, in, out, src, dst, threads);
 
 #pragma omp parallel num_threads(threads)
   {

@@ -5,6 +5,7 @@
 #include <omp.h>
 #if defined(__SSE2__)
 #  include <emmintrin.h>
+#  include <xmmintrin.h>
 #endif
 
 #include <algorithm>
@@ -78,20 +79,49 @@ struct window_row_runs {
   }
 };
 
-// The input a windowed tile reads, in the plan's layout: per input channel,
-// `stride` phase rows (phase r: positions first + r + m * stride), or K tap
-// segments (tap k: positions first + k * dilation + m * stride).
+// The input a windowed tile reads for input channels [first_channel,
+// first_channel + channels), in the plan's layout: per channel, `stride` phase
+// rows (phase r: positions first + r + m * stride), or K tap segments (tap k:
+// positions first + k * dilation + m * stride).
 void build_window(const kernel_plan& p, const float* src_rows, std::int64_t l_in, std::int64_t tile,
-                  std::int64_t phase_length, float* window) {
+                  std::int64_t first_channel, std::int64_t channels, std::int64_t phase_length, float* window) {
   const conv1d_spec& s = p.spec;
   const std::int64_t first = p.window_first(tile);
   const std::int64_t rows = p.compact_windows ? s.kernel_size : s.stride;
   const std::int64_t length = p.compact_windows ? p.tile_width() : phase_length;
   for (std::int64_t r = 0; r < rows; ++r) {
     const window_row_runs runs(s, l_in, first + (p.compact_windows ? r * s.dilation : r), s.stride, length);
-    for (std::int64_t c = 0; c < s.in_channels_per_group(); ++c)
-      runs.fill(s, src_rows + c * l_in, l_in, window + (c * rows + r) * length);
+    for (std::int64_t c = 0; c < channels; ++c)
+      runs.fill(s, src_rows + (first_channel + c) * l_in, l_in, window + (c * rows + r) * length);
   }
+}
+
+// Asks for the input a tile reads in channels [first_channel, first_channel +
+// channels) to be brought into L2 while the current tile computes: a layer
+// with hundreds of input rows has more streams than the hardware prefetchers
+// follow, and each row's few lines would otherwise be demand misses.
+void prefetch_tile_input(const kernel_plan& p, const float* src_rows, std::int64_t l_in, std::int64_t tile,
+                         std::int64_t first_channel, std::int64_t channels) {
+#if defined(__SSE__)
+  const conv1d_spec& s = p.spec;
+  constexpr std::int64_t kLineFloats = 16;
+  const std::int64_t tap_span = (p.tile_width() - 1) * s.stride + 1;
+  // Compact (widely dilated) windows read K separate segments; others one span.
+  const std::int64_t segments = p.compact_windows ? s.kernel_size : 1;
+  const std::int64_t span = p.compact_windows ? tap_span : tap_span + (s.kernel_size - 1) * s.dilation;
+  for (std::int64_t segment = 0; segment < segments; ++segment) {
+    const std::int64_t start = p.window_first(tile) + segment * s.dilation;
+    const std::int64_t lo = std::clamp<std::int64_t>(start, 0, l_in), hi = std::clamp<std::int64_t>(start + span, 0, l_in);
+    if (lo >= hi) continue;
+    for (std::int64_t c = first_channel; c < first_channel + channels; ++c) {
+      const float* row = src_rows + c * l_in;
+      for (std::int64_t m = lo; m < hi; m += kLineFloats) _mm_prefetch(reinterpret_cast<const char*>(row + m), _MM_HINT_T1);
+      _mm_prefetch(reinterpret_cast<const char*>(row + hi - 1), _MM_HINT_T1);
+    }
+  }
+#else
+  (void)p, (void)src_rows, (void)l_in, (void)tile, (void)first_channel, (void)channels;
+#endif
 }
 
 // Outputs too short for position vectors: items are (batch, group, dot_ur
@@ -191,14 +221,11 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
       const float* src_rows = src + (n * in.c + g * cin_g) * in.l;
       conv1d_args args{};
       const bool in_place = tile >= middle.first && tile < middle.end;
-      const float* tile_src;
       if (in_place) {
-        tile_src = src_rows + tile * tile_width - pad_left;
         args.src_stride = in.l;
       } else {
-        window.resize(std::size_t(cin_g * window_row_floats));
-        build_window(p, src_rows, in.l, tile, window_phase_length, window.data());
-        tile_src = window.data();
+        window.resize(std::size_t(p.ic_block * window_row_floats));
+        args.src = window.data();
         args.src_stride = window_row_floats;
         args.phase_stride = window_phase_length;
       }
@@ -209,11 +236,21 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
       // The last vector partial: every block's rows go through a scratch tile.
       if (!store_direct) partial.resize(blocks.size() * std::size_t(p.oc_block * tile_width));
       // Input-channel blocks outside, output-channel blocks inside: a block of
-      // the tile's input stays in L1 while every output block reads it.
+      // the tile's input (its window, built per block) stays in L1 while every
+      // output block reads it.
       const std::int64_t channel_blocks = cin_g == 0 ? 1 : cin_g / p.ic_block;  // no input channels: the bias
       for (std::int64_t block_index = 0; block_index < channel_blocks; ++block_index) {
         const std::int64_t c = block_index * p.ic_block;
-        args.src = tile_src + c * args.src_stride;
+        if (in_place)
+          args.src = src_rows + c * in.l + tile * tile_width - pad_left;
+        else
+          build_window(p, src_rows, in.l, tile, c, p.ic_block, window_phase_length, window.data());
+        // The next block's input: a later one could leave L2 again, as a
+        // layer's weights stream through it for every tile.
+        if (block_index + 1 < channel_blocks)
+          prefetch_tile_input(p, src_rows, in.l, tile, c + p.ic_block, p.ic_block);
+        else if (tile + 1 < tiles)
+          prefetch_tile_input(p, src_rows, in.l, tile + 1, 0, p.ic_block);
         for (std::size_t b = 0; b < blocks.size(); ++b) {
           const int rows = blocks[b].rows;
           const std::int64_t first_channel = g * cout_g + blocks[b].first_channel;

@@ -60,8 +60,10 @@ struct window_row_runs {
       const std::int64_t from = source_position(s.mode, start + m * step, l_in);
       return from < 0 ? 0.0f : x[from];
     };
-    zero_floats(pad_left, row);
-    for (std::int64_t m = pad_left; m < input; ++m) row[m] = padding(m);
+    const bool zeros = s.mode == padding_mode::zeros;
+    zero_floats(zeros ? input : pad_left, row);
+    if (!zeros)
+      for (std::int64_t m = pad_left; m < input; ++m) row[m] = padding(m);
     const float* in = x + start + input * step;
     if (step == 1) {
       copy_floats(in, pad_right - input, row + input);
@@ -74,8 +76,12 @@ struct window_row_runs {
 #endif
       for (; m < pad_right; ++m, in += step) row[m] = *in;
     }
-    for (std::int64_t m = pad_right; m < beyond; ++m) row[m] = padding(m);
-    zero_floats(count - beyond, row + beyond);
+    if (zeros) {
+      zero_floats(count - pad_right, row + pad_right);
+    } else {
+      for (std::int64_t m = pad_right; m < beyond; ++m) row[m] = padding(m);
+      zero_floats(count - beyond, row + beyond);
+    }
   }
 };
 

@@ -90,8 +90,7 @@ std::string c_string(std::string_view text) {
 }
 
 std::string variant_function_name(const kernel_plan::variant& v) {
-  return fmt::format("variant_{}x{}{}{}", v.rows, v.ur, v.compact ? "_compact" : v.dot ? "_dot" : "",
-                     v.accumulate ? "_accumulate" : "");
+  return "variant_" + v.name();
 }
 
 std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, const vocabulary& say) {
@@ -105,7 +104,7 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
   };
 
   std::string phases;
-  if (!v.compact && !v.dot)  // compact windows and dot columns have no phases
+  if (v.reads_phases())
     for (int phase : p.phases_used)
       if (phase != 0) phases += fmt::format("  const std::int64_t phase{0} = {0} * args->phase_stride;\n", phase);
 
@@ -137,7 +136,9 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
   } else if (p.spec.bias && !v.dot) {  // a dot tile adds the bias after the lane sum
     std::string from_bias;
     for (int o = 0; o < v.rows; ++o) {
-      from_bias += fmt::format("    {} = {};\n", acc(o, 0), say.say("splat", fmt::arg("value", fmt::format("args->bias[{}]", o))));
+      from_bias += fmt::format("    {} = {};\n", acc(o, 0),
+                               v.lanes ? say.say("load", fmt::arg("address", "args->bias"))  // a channel per lane
+                                       : say.say("splat", fmt::arg("value", fmt::format("args->bias[{}]", o))));
       for (int j = 1; j < v.ur; ++j) from_bias += fmt::format("    {} = {};\n", acc(o, j), acc(o, 0));
     }
     initialize = fmt::format("  if (args->bias) {{\n{}  }} else {{\n{}  }}", from_bias, zero("    "));
@@ -199,7 +200,8 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
   store.pop_back();
 
   const std::string tile =
-      v.dot ? fmt::format("{} position(s), a dot tile of {}-float columns", v.ur, p.dot_length)
+      v.dot     ? fmt::format("{} position(s), a dot tile of {}-float columns", v.ur, p.dot_length)
+      : v.lanes ? fmt::format("{} position(s) of {} channel lanes, from a transposed window", v.ur, p.vlen)
             : fmt::format("{} vector(s) of {} positions{}{}", v.ur, p.vlen, v.compact ? ", reading a tap-segment window" : "",
                           v.accumulate ? ", adding to the output" : "");
   return render("aot_variant.cc", fmt::arg("rows", v.rows), fmt::arg("ur", v.ur), fmt::arg("tile", tile),

@@ -55,8 +55,7 @@ llvm_target host_llvm_target(isa target) {
 }
 
 std::string llvm_function_name(const std::string& prefix, const kernel_plan::variant& v) {
-  return fmt::format("{}_{}x{}{}{}", prefix, v.rows, v.ur, v.compact ? "_compact" : v.dot ? "_dot" : "",
-                     v.accumulate ? "_accumulate" : "");
+  return prefix + "_" + v.name();
 }
 
 std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMContext& context,
@@ -103,7 +102,7 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
       return b.CreateInBoundsGEP(f32, dst, b.CreateMul(dst_stride, b.getInt64(std::uint64_t(o))));
     };
     std::map<int, llvm::Value*> phase_start;  // floats from src to phase r
-    if (!v.compact && !v.dot)  // compact windows and dot columns have no phases
+    if (v.reads_phases())
       for (int phase : p.phases_used)
         if (phase != 0) phase_start[phase] = b.CreateMul(phase_stride, b.getInt64(std::uint64_t(phase)));
 
@@ -128,8 +127,9 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
       b.SetInsertPoint(with_bias);
       std::vector<llvm::Value*> splat;
       for (int o = 0; o < v.rows; ++o)
-        splat.push_back(b.CreateVectorSplat(
-            unsigned(p.vlen), b.CreateLoad(f32, b.CreateConstInBoundsGEP1_64(f32, bias, std::uint64_t(o)))));
+        splat.push_back(v.lanes ? b.CreateAlignedLoad(vec, bias, float_align)  // a channel per lane
+                                : b.CreateVectorSplat(unsigned(p.vlen), b.CreateLoad(f32, b.CreateConstInBoundsGEP1_64(
+                                                                              f32, bias, std::uint64_t(o)))));
       b.CreateBr(ready);
       b.SetInsertPoint(ready);
       for (int o = 0; o < v.rows; ++o) {

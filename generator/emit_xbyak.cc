@@ -66,8 +66,7 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
   const int vector_bytes = p.vlen * int(sizeof(float));
   // input: args in reg_args / output: dst tile / destroys: the roles above.
   std::vector<Reg64> pushed;
-  // A compact window holds tap k at k * tile_width(), a dot column its taps in a row: no phases.
-  const int phase_registers = v.compact || v.dot ? 0 : p.nonzero_phases();
+  const int phase_registers = v.reads_phases() ? p.nonzero_phases() : 0;
   for (int i = 0; i < phase_registers; ++i)
     for (const Reg64& r : callee_saved)
       if (r == reg_phases[i]) pushed.push_back(r);
@@ -92,7 +91,7 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
     return nullptr;  // phase 0: no offset
   };
   for (int used : p.phases_used) {
-    if (used == 0 || v.compact || v.dot) continue;
+    if (used == 0 || !v.reads_phases()) continue;
     const Reg64& r = *phase_register(used);
     mov(r, ptr[reg_args + offsetof(conv1d_args, phase_stride)]);
     imul(r, r, used * int(sizeof(float)));
@@ -115,7 +114,10 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
     test(reg_bias, reg_bias);
     jz(no_bias, T_NEAR);
     for (int o = 0; o < rows; ++o) {
-      vbroadcastss(acc(o, 0, 0), ptr[reg_bias + o * int(sizeof(float))]);
+      if (v.lanes)  // a channel per lane
+        vmovups(acc(o, 0, 0), ptr[reg_bias]);
+      else
+        vbroadcastss(acc(o, 0, 0), ptr[reg_bias + o * int(sizeof(float))]);
       for (int j = 1; j < ur; ++j) vmovaps(acc(o, j, 0), acc(o, 0, 0));
     }
     jmp(accumulators_ready, T_NEAR);

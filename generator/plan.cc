@@ -64,7 +64,7 @@ std::vector<kernel_plan::variant> kernel_plan::variants() const {
           for (int ur = 1; ur <= ur_w; ++ur) {
             // Spare accumulators: the columns ur..ur_w - 1 whole tiles use.
             const int sums = partial_sums(rows * ur, rows * ur_w, spec.kernel_size);
-            all.push_back({rows, ur, compact, sums, false, accumulate, ur_w, src_register(0), weight_register()});
+            all.push_back({rows, ur, compact, sums, false, accumulate, false, ur_w, src_register(0), weight_register()});
           }
   }
   for (int rows : {dot_rows, dot_tail})
@@ -73,9 +73,21 @@ std::vector<kernel_plan::variant> kernel_plan::variants() const {
         const int spare = vector_registers(target) - ur - 1;  // after src(j) and the weight
         const int sums = partial_sums(rows * ur, spare, dot_length / vlen);
         const int accumulators = rows * ur * sums;
-        all.push_back({rows, ur, false, sums, true, false, ur * sums, accumulators, accumulators + ur});
+        all.push_back({rows, ur, false, sums, true, false, false, ur * sums, accumulators, accumulators + ur});
       }
+  if (lane_ur > 0) {
+    // One row of lane_ur positions, the input from memory: registers are the
+    // accumulators (and their partial sums) and the weight vector.
+    const int sums = partial_sums(lane_ur, vector_registers(target) - 1 - lane_ur, spec.kernel_size);
+    const int accumulators = lane_ur * sums;
+    all.push_back({1, lane_ur, false, sums, false, false, true, accumulators, accumulators, accumulators});
+  }
   return all;
+}
+
+std::string kernel_plan::variant::name() const {
+  return fmt::format("{}x{}{}{}", rows, ur, compact ? "_compact" : dot ? "_dot" : lanes ? "_lanes" : "",
+                     accumulate ? "_accumulate" : "");
 }
 
 int kernel_plan::variant_index(int rows, int ur, bool compact, bool dot, bool accumulate) const {
@@ -84,6 +96,12 @@ int kernel_plan::variant_index(int rows, int ur, bool compact, bool dot, bool ac
   if (dot) return position_variants * (splits_channels() ? 2 : 1) + (rows == dot_rows ? 0 : dot_ur) + ur - 1;
   const int layout = compact && spec.stride == 1 ? 1 : 0;
   return (accumulate ? position_variants : 0) + layout * per_layout + (rows == oc_block ? 0 : ur_w) + ur - 1;
+}
+
+int kernel_plan::lane_variant_index() const {
+  const int per_layout = ur_w * (oc_tail ? 2 : 1);
+  const int position_variants = per_layout * ((!compact_windows || spec.stride == 1) + compact_windows);
+  return position_variants * (splits_channels() ? 2 : 1) + dot_ur * ((dot_rows > 0) + (dot_tail > 0));
 }
 
 bool kernel_plan::use_dot_tile(std::int64_t l_out) const {
@@ -115,6 +133,16 @@ std::vector<kernel_plan::step_op> kernel_plan::channel_step(const variant& v) co
     }
     return ops;
   }
+  if (v.lanes) {
+    // Position j's tap k: a whole vector (vlen channels) at window position
+    // j * stride + k * dilation; tap k's weights: vlen floats at k * vlen.
+    for (int k = 0; k < int(spec.kernel_size); ++k) {
+      ops.push_back({kind::load_weight, 0, 0, 0, 0, k * vlen});
+      for (int j = 0; j < v.ur; ++j)
+        ops.push_back({kind::fma_from_memory, 0, j, 0, (j * spec.stride + k * spec.dilation) * vlen, 0, k % v.sums});
+    }
+    return ops;
+  }
   for (int k = 0; k < int(spec.kernel_size); ++k) {
     // A compact window holds tap k's inputs at k * tile_width(): no phases.
     const int phase = v.compact ? 0 : taps[std::size_t(k)].phase;
@@ -142,7 +170,9 @@ std::int64_t kernel_plan::weight_block_offset(std::int64_t group, int block) con
 
 std::vector<float> kernel_plan::pack_weights(const float* weight) const {
   const std::int64_t cin_g = spec.in_channels_per_group(), k_size = spec.kernel_size;
-  std::vector<float> packed(static_cast<std::size_t>(dot_weight_offset(spec.groups, 0)));
+  std::vector<float> packed(static_cast<std::size_t>(lane_weight_offset(lane_blocks())));
+  for (std::int64_t c = 0; c < spec.out_channels && lane_ur > 0; ++c)  // depthwise: weight (C, 1, K)
+    for (std::int64_t k = 0; k < k_size; ++k) packed[std::size_t(lane_weight_offset(c / vlen) + k * vlen + c % vlen)] = weight[c * k_size + k];
   for (std::int64_t o = 0; dot_rows > 0 && o < spec.out_channels; ++o)
     std::copy(weight + o * cin_g * k_size, weight + (o + 1) * cin_g * k_size, packed.begin() + dot_weight_offset(0, o));
   for (std::int64_t g = 0; g < spec.groups; ++g)
@@ -175,7 +205,7 @@ std::int64_t kernel_plan::window_phase_length() const {
 }
 
 std::string kernel_plan::describe() const {
-  return fmt::format("{} {}: tile {} oc x {}x{} positions{}{}{}, {}, {} of {} vector registers{}",
+  return fmt::format("{} {}: tile {} oc x {}x{} positions{}{}{}, {}, {} of {} vector registers{}{}",
                      isa_name(target), depthwise ? "depthwise" : "dense", oc_block, ur_w, vlen,
                      oc_tail ? fmt::format(" (oc tail {})", oc_tail) : "",
                      splits_channels() ? fmt::format(", {} input channels a call", ic_block) : "",
@@ -185,7 +215,8 @@ std::string kernel_plan::describe() const {
                      vector_registers_used(), vector_registers(target),
                      dot_rows ? fmt::format("; short outputs: dot tile {} oc x {} positions of {} floats", dot_rows,
                                             dot_ur, dot_length)
-                              : "");
+                              : "",
+                     lane_ur ? fmt::format("; channel lanes: {} channels x {} positions", vlen, lane_ur) : "");
 }
 
 std::string kernel_plan::name() const {
@@ -231,6 +262,12 @@ std::optional<kernel_plan> make_plan(const conv1d_spec& spec, isa target, std::s
     plan.oc_block = 1;
     plan.ur_w = target == isa::avx512 ? 8 : 6;
     plan.src_in_registers = false;
+    // Channel lanes when the channels fill at least half of the lanes they
+    // take: a tile of vlen positions, as the driver transposes square blocks
+    // in registers (AVX and AVX-512; portable transposes cost more than the
+    // aligned loads save).
+    const std::int64_t lanes_taken = (spec.out_channels + plan.vlen - 1) / plan.vlen * plan.vlen;
+    if (target != isa::scalar && 2 * spec.out_channels >= lanes_taken) plan.lane_ur = plan.vlen;
   } else {
     // The tile that keeps the FMA ports busiest per step and wastes the fewest
     // output channels in its tail block; among equals, the fewest loads per FMA.
@@ -283,6 +320,9 @@ std::optional<kernel_plan> make_plan(const conv1d_spec& spec, isa target, std::s
       if (plan.dot_rows * ur <= 2 * kChainsInFlight && plan.dot_rows * ur + ur + 1 <= registers) plan.dot_ur = ur;
   }
 
+  const std::int64_t lane_reach = ((plan.lane_ur - 1) * spec.stride + (spec.kernel_size - 1) * spec.dilation + 1) *
+                                  plan.vlen * std::int64_t{sizeof(float)};
+  if (lane_reach > kMaxDisplacementBytes) plan.lane_ur = 0;  // wide dilations stay on position vectors
   const std::int64_t reach = (plan.taps.back().offset + plan.tile_width()) * std::int64_t{sizeof(float)};
   if (reach > kMaxDisplacementBytes || plan.window_row_floats() * cin_g > (std::int64_t{1} << 28))
     return decline(fmt::format("the receptive field ({} positions) is too wide for the kernel's addressing",

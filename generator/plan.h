@@ -69,6 +69,14 @@ struct kernel_plan {
   int dot_tail = 0;  // rows of a group's last dot block, 0 if none
   int dot_ur = 0;
   std::int64_t dot_length = 0;
+  /** The channel-lane tile, for depthwise layers with channels to fill the
+   * lanes: a vector is vlen channels at one position, so every tap is an
+   * aligned load and its weights a vector. It reads a window transposed to
+   * position-major (vlen floats per position, channels past C_out zero) and
+   * writes lane_ur positions the same way; the driver transposes both. Position
+   * j's tap k is at window position j * stride + k * dilation: no phases.
+   * lane_ur == 0: the layer has no lane tile (portable plans never do). */
+  int lane_ur = 0;
 
   int tile_width() const { return ur_w * vlen; }
   /** Phases other than 0 the taps read: each needs a register for its offset. */
@@ -88,11 +96,17 @@ struct kernel_plan {
     int sums = 1;      // partial-sum sets per output vector
     bool dot = false;  // a dot tile: ur positions, one accumulator each, summed across lanes
     bool accumulate = false;  // starts from the output (a later input-channel block), not the bias
+    bool lanes = false;       // a channel-lane tile: the bias is a vector, not a broadcast
     // Vector registers: acc(o, column) at o * row_registers + column, then
     // src(j) from first_src, then the weight.
     int row_registers = 0, first_src = 0, weight = 0;
     int acc_register(int o, int column) const { return o * row_registers + column; }
     int src_register(int j) const { return first_src + j; }
+    /** Whether the step reads phase rows (a compact window holds tap k at k *
+     * tile_width(), dot columns and lane windows their taps in a row). */
+    bool reads_phases() const { return !compact && !dot && !lanes; }
+    /** e.g. "8x3_compact_accumulate": every emitter's function names end so. */
+    std::string name() const;
   };
   std::vector<variant> variants() const;
 
@@ -116,11 +130,13 @@ struct kernel_plan {
   std::vector<step_op> channel_step(const variant& v) const;
   /** How many times a kernel runs its step: once per input channel, or once
    * for a dot tile, whose step covers the whole reduction. */
-  std::int64_t channel_steps(const variant& v) const { return v.dot ? 1 : ic_block; }
+  std::int64_t channel_steps(const variant& v) const { return v.dot || v.lanes ? 1 : ic_block; }
   bool splits_channels() const { return ic_block < spec.in_channels_per_group(); }
   /** Packed weight floats per input channel of a block of `rows`. */
   int channel_weights(int rows) const { return int(spec.kernel_size) * rows; }
   int variant_index(int rows, int ur, bool compact, bool dot = false, bool accumulate = false) const;
+  /** The lane tile's variant, the last one. */
+  int lane_variant_index() const;
   /** Whether an output of length l_out runs on dot tiles: fewer operations. */
   bool use_dot_tile(std::int64_t l_out) const;
   int blocks_per_group() const;  // full blocks plus the tail block
@@ -144,6 +160,12 @@ struct kernel_plan {
   std::int64_t dot_weight_offset(std::int64_t group, std::int64_t row) const {
     return spec.weight_count() + (group * spec.out_channels_per_group() + row) * dot_length;
   }
+  /** With a lane tile, then per block of vlen channels [K][vlen] (lanes past
+   * C_out zero), from lane_weight_offset(0). */
+  std::int64_t lane_weight_offset(std::int64_t block) const {
+    return dot_weight_offset(spec.groups, 0) + block * spec.kernel_size * vlen;
+  }
+  std::int64_t lane_blocks() const { return lane_ur ? (spec.out_channels + vlen - 1) / vlen : 0; }
   /** Packs a (C_out, C_in/groups, K) weight into those layouts. */
   std::vector<float> pack_weights(const float* weight) const;
 

@@ -140,7 +140,7 @@ int run_asm(int argc, char** argv) {
              variants.size(), k.code.size(), k.build_us);
   for (std::size_t i = 0; i < variants.size(); ++i) {
     const std::size_t end = i + 1 < variants.size() ? k.entry_offsets[i + 1] : k.code.size();
-    fmt::print("\n{}: {} output channels x {} vectors:\n{}", k.name, variants[i].rows, variants[i].ur,
+    fmt::print("\n{}_{}:\n{}", k.name, variants[i].name(),
                disassemble(std::span(k.code).subspan(k.entry_offsets[i], end - k.entry_offsets[i])));
   }
   return 0;

@@ -7,6 +7,10 @@
 #  include <emmintrin.h>
 #  include <xmmintrin.h>
 #endif
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+#  include <immintrin.h>
+#  define CONVJIT_X86_TRANSPOSES 1  // per-function targets: the driver itself stays baseline x86
+#endif
 
 #include <algorithm>
 #include <vector>
@@ -15,6 +19,8 @@ namespace convjit {
 namespace {
 
 constexpr double kFlopsPerThread = 1e6;  // below this a second thread costs more than it saves
+// Outputs per lane-tile item: its transposed window and outputs stay in L1.
+constexpr std::int64_t kLaneChunkOutputs = 256;
 
 // Window rows and partial tiles are short (often under 16 floats): inline
 // copies, where a memset or memcpy call would cost more than the copying.
@@ -130,6 +136,164 @@ void prefetch_tile_input(const kernel_plan& p, const float* src_rows, std::int64
 #endif
 }
 
+#if CONVJIT_X86_TRANSPOSES
+// GCC 12 warns, falsely, that the AVX-512 shuffles' unused mask operands are
+// uninitialized; the warning is off for this function only.
+#  if !defined(__clang__)
+#    pragma GCC diagnostic push
+#    pragma GCC diagnostic ignored "-Wuninitialized"
+#    pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#  endif
+// to[c * to_stride + r] = from[r * from_stride + c] for a 16 x 16 block:
+// pairs of rows interleaved, then pairs of pairs, then 128-bit lanes moved.
+__attribute__((target("avx512f"))) void transpose_16x16(const float* from, std::int64_t from_stride, float* to,
+                                                       std::int64_t to_stride) {
+  __m512 r[16], t[16];
+  for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(from + i * from_stride);
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+  }
+  // r[4i + m], 128-bit lane l: rows 4i..4i+3 of column 4l + m.
+  for (int i = 0; i < 16; i += 4) {
+    r[i] = _mm512_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  for (int m = 0; m < 4; ++m) {
+    const __m512 low01 = _mm512_shuffle_f32x4(r[m], r[4 + m], _MM_SHUFFLE(1, 0, 1, 0));
+    const __m512 high01 = _mm512_shuffle_f32x4(r[m], r[4 + m], _MM_SHUFFLE(3, 2, 3, 2));
+    const __m512 low23 = _mm512_shuffle_f32x4(r[8 + m], r[12 + m], _MM_SHUFFLE(1, 0, 1, 0));
+    const __m512 high23 = _mm512_shuffle_f32x4(r[8 + m], r[12 + m], _MM_SHUFFLE(3, 2, 3, 2));
+    _mm512_storeu_ps(to + m * to_stride, _mm512_shuffle_f32x4(low01, low23, _MM_SHUFFLE(2, 0, 2, 0)));
+    _mm512_storeu_ps(to + (4 + m) * to_stride, _mm512_shuffle_f32x4(low01, low23, _MM_SHUFFLE(3, 1, 3, 1)));
+    _mm512_storeu_ps(to + (8 + m) * to_stride, _mm512_shuffle_f32x4(high01, high23, _MM_SHUFFLE(2, 0, 2, 0)));
+    _mm512_storeu_ps(to + (12 + m) * to_stride, _mm512_shuffle_f32x4(high01, high23, _MM_SHUFFLE(3, 1, 3, 1)));
+  }
+}
+
+#  if !defined(__clang__)
+#    pragma GCC diagnostic pop
+#  endif
+
+// The same for 8 x 8 with AVX.
+__attribute__((target("avx"))) void transpose_8x8(const float* from, std::int64_t from_stride, float* to,
+                                                 std::int64_t to_stride) {
+  __m256 r[8], t[8];
+  for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(from + i * from_stride);
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 8; i += 4) {
+    r[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    r[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    r[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  for (int m = 0; m < 4; ++m) {
+    _mm256_storeu_ps(to + m * to_stride, _mm256_permute2f128_ps(r[m], r[4 + m], 0x20));
+    _mm256_storeu_ps(to + (4 + m) * to_stride, _mm256_permute2f128_ps(r[m], r[4 + m], 0x31));
+  }
+}
+#endif
+
+// to[c * to_stride + r] = from[r * from_stride + c] for r < rows, c < cols:
+// square blocks of `block` (16 on AVX-512 plans, 8 on AVX2 ones) in
+// registers, the rest one float at a time.
+void transpose(const float* from, std::int64_t from_stride, std::int64_t rows, std::int64_t cols, float* to,
+               std::int64_t to_stride, int block) {
+  std::int64_t full_rows = 0, full_cols = 0;
+#if CONVJIT_X86_TRANSPOSES
+  if (block > 1) {
+    full_rows = rows / block * block, full_cols = cols / block * block;
+    for (std::int64_t r = 0; r < full_rows; r += block)
+      for (std::int64_t c = 0; c < full_cols; c += block)
+        (block == 16 ? transpose_16x16 : transpose_8x8)(from + r * from_stride + c, from_stride, to + c * to_stride + r,
+                                                         to_stride);
+  }
+#else
+  (void)block;
+#endif
+  for (std::int64_t r = 0; r < rows; ++r)
+    for (std::int64_t c = r < full_rows ? full_cols : 0; c < cols; ++c) to[c * to_stride + r] = from[r * from_stride + c];
+}
+
+// `count` floats of `buffer` from a 64-byte boundary: the lane tile's loads
+// and stores are whole vectors, and a line-splitting one costs two.
+float* aligned_floats(std::vector<float>& buffer, std::int64_t count) {
+  constexpr std::size_t kAlign = 64;
+  buffer.resize(std::size_t(count) + kAlign / sizeof(float));
+  const auto address = reinterpret_cast<std::uintptr_t>(buffer.data());
+  return buffer.data() + (kAlign - address % kAlign) % kAlign / sizeof(float);
+}
+
+int transpose_block(isa target) { return target == isa::avx512 ? 16 : target == isa::avx2 ? 8 : 1; }
+
+// Depthwise layers whose channels fill the lanes: items are (batch, vlen
+// channels, a chunk of positions); each transposes its input window to
+// position-major (the padding mode applied, lanes past C zero), runs the lane
+// tile along it, and transposes the outputs back.
+void run_lane_tiles(const kernel& k, const float* packed_weight, const float* bias, const ncl_shape& in,
+                    const ncl_shape& out, const float* src, float* dst, int threads) {
+  const kernel_plan& p = *k.plan;
+  const conv1d_spec& s = p.spec;
+  const int lanes = p.vlen, tile = p.lane_ur, block = transpose_block(p.target);
+  const std::int64_t chunk = (kLaneChunkOutputs + tile - 1) / tile * tile;
+  const std::int64_t chunks = (out.l + chunk - 1) / chunk, channel_blocks = p.lane_blocks();
+  const std::int64_t pad_left = s.pad_left();
+  threads = int(std::clamp<std::int64_t>(threads, 1, in.n * channel_blocks * chunks));
+  const conv1d_kernel_fn lane_tile = k.entries[std::size_t(p.lane_variant_index())];
+  // The last block's bias, zero-padded to whole vectors.
+  const std::int64_t last_channels = s.out_channels - (channel_blocks - 1) * lanes;
+  std::vector<float> last_bias(std::size_t(lanes), 0.0f);
+  if (bias) copy_floats(bias + (channel_blocks - 1) * lanes, last_channels, last_bias.data());
+#pragma omp parallel num_threads(threads)
+  {
+    std::vector<float> window_buffer, edge_buffer, outputs_buffer;  // per thread
+    float* const outputs = aligned_floats(outputs_buffer, chunk * lanes);
+    float* const edge = aligned_floats(edge_buffer, std::int64_t(lanes) * lanes);
+#pragma omp for collapse(3) schedule(static)
+    for (std::int64_t n = 0; n < in.n; ++n)
+    for (std::int64_t channel_block = 0; channel_block < channel_blocks; ++channel_block)
+    for (std::int64_t chunk_index = 0; chunk_index < chunks; ++chunk_index) {
+      const std::int64_t first_channel = channel_block * lanes;
+      const std::int64_t channels = std::min<std::int64_t>(lanes, s.out_channels - first_channel);
+      const std::int64_t first_output = chunk_index * chunk, count = std::min(chunk, out.l - first_output);
+      const std::int64_t tiles = (count + tile - 1) / tile;
+      const std::int64_t first = first_output * s.stride - pad_left;
+      // The positions the tiles read, rounded up to whole transpose blocks.
+      const std::int64_t reach = (tiles * tile - 1) * s.stride + (s.kernel_size - 1) * s.dilation + 1;
+      const std::int64_t span = (reach + lanes - 1) / lanes * lanes;
+      const float* src_rows = src + (n * in.c + first_channel) * in.l;
+      float* const window = aligned_floats(window_buffer, span * lanes);
+      // A square block at a time: straight from the input inside it, else
+      // through `edge` with the padding mode applied and missing lanes zero.
+      for (std::int64_t position = 0; position < span; position += lanes) {
+        const std::int64_t at = first + position;
+        if (channels == lanes && at >= 0 && at + lanes <= in.l) {
+          transpose(src_rows + at, in.l, lanes, lanes, window + position * lanes, lanes, block);
+        } else {
+          const window_row_runs runs(s, in.l, at, 1, lanes);
+          for (std::int64_t c = 0; c < channels; ++c) runs.fill(s, src_rows + c * in.l, in.l, edge + c * lanes);
+          zero_floats((lanes - channels) * lanes, edge + channels * lanes);
+          transpose(edge, lanes, lanes, lanes, window + position * lanes, lanes, block);
+        }
+      }
+      conv1d_args args{};
+      args.wei = packed_weight + p.lane_weight_offset(channel_block);
+      args.bias = bias ? (channels == lanes ? bias + first_channel : last_bias.data()) : nullptr;
+      for (std::int64_t t = 0; t < tiles; ++t) {
+        args.src = window + t * tile * s.stride * lanes;
+        args.dst = outputs + t * tile * lanes;
+        lane_tile(&args);
+      }
+      transpose(outputs, lanes, count, channels, dst + (n * out.c + first_channel) * out.l + first_output, out.l, block);
+    }
+  }
+}
+
 // Outputs too short for position vectors: items are (batch, group, dot_ur
 // positions); each copies its positions' input columns (im2col, the padding
 // mode applied, zero-padded to dot_length), then runs every dot block of its
@@ -200,6 +364,7 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
   threads = int(std::clamp<std::int64_t>(std::min<std::int64_t>(threads, std::int64_t(flops / kFlopsPerThread)), 1,
                                          items));
   if (p.use_dot_tile(out.l)) return run_dot_tiles(k, packed_weight, bias, in, out, src, dst, threads);
+  if (p.lane_ur > 0) return run_lane_tiles(k, packed_weight, bias, in, out, src, dst, threads);
 
   // Per block of a group: its rows and where its weights start (group 0).
   struct block {

@@ -53,7 +53,7 @@ TEST(plan_test, channel_step_covers_every_fma_once) {
     for (const char* text : kSpecs) {
       const kernel_plan p = plan_of(text, target);
       for (const auto& v : p.variants()) {
-        if (v.dot) continue;  // dot_step_covers_the_reduction
+        if (v.dot || v.lanes) continue;  // dot_step_covers_the_reduction, lane_step_...
         std::vector<int> fmas(std::size_t(v.rows * v.ur * p.spec.kernel_size), 0);
         std::vector<std::int64_t> loaded(std::size_t(v.ur), -1);
         int weight = -1, tap = -1;
@@ -128,6 +128,63 @@ TEST(plan_test, dot_step_covers_the_reduction) {
         for (int count : fmas) EXPECT_EQ(count, 1) << text;
       }
     }
+}
+
+// The lane tile: each (position, tap) FMA once, the input at window position
+// j * stride + k * dilation (a whole vector of channels), tap k's weight vector.
+TEST(plan_test, lane_step_covers_every_position_and_tap) {
+  using kind = kernel_plan::step_op::kind;
+  for (isa target : {isa::scalar, isa::avx2, isa::avx512})
+    for (const char* text : {"Conv1d(256, 256, 31, padding=15, groups=256)", "Conv1d(8, 8, 5, stride=3, dilation=2, groups=8)",
+                             "Conv1d(20, 20, 3, stride=2, padding=1, groups=20, padding_mode='circular')"}) {
+      const kernel_plan p = plan_of(text, target);
+      if (p.lane_ur == 0) continue;  // channels filling under half the lanes (8 of 16)
+      const auto variants = p.variants();
+      const auto& v = variants[std::size_t(p.lane_variant_index())];
+      ASSERT_TRUE(v.lanes) << text;
+      EXPECT_EQ(std::size_t(p.lane_variant_index()), variants.size() - 1);
+      EXPECT_EQ(p.channel_steps(v), 1);
+      EXPECT_EQ(v.ur, p.lane_ur);
+      std::vector<int> fmas(std::size_t(v.ur * p.spec.kernel_size), 0);
+      int tap = -1;
+      for (const auto& op : p.channel_step(v)) {
+        switch (op.what) {
+          case kind::load_weight:
+            EXPECT_EQ(op.weight % p.vlen, 0);
+            tap = op.weight / p.vlen;
+            break;
+          case kind::fma_from_memory:
+            ASSERT_GE(tap, 0) << text;
+            EXPECT_EQ(op.phase, 0);
+            EXPECT_EQ(op.offset, (op.j * p.spec.stride + tap * p.spec.dilation) * p.vlen) << text;
+            EXPECT_EQ(op.sum, tap % v.sums);
+            ++fmas[std::size_t(tap * v.ur + op.j)];
+            break;
+          default: ADD_FAILURE() << "a lane tile loads weight vectors and reads its input from memory"; break;
+        }
+      }
+      for (int count : fmas) EXPECT_EQ(count, 1) << text;
+    }
+  // Channels filling under half the lanes they would take stay on position vectors.
+  EXPECT_EQ(plan_of("Conv1d(5, 5, 49, groups=5, bias=False)", isa::avx512).lane_ur, 0);
+  EXPECT_EQ(plan_of("Conv1d(8, 8, 5, groups=8)", isa::avx512).lane_ur, 16);  // 8 of 16: half
+  EXPECT_EQ(plan_of("Conv1d(256, 256, 31, padding=15, groups=256)", isa::avx2).lane_ur, 8);
+  EXPECT_EQ(plan_of("Conv1d(512, 512, 3)", isa::avx512).lane_ur, 0);  // dense
+}
+
+TEST(plan_test, lane_packing_puts_channels_in_lanes) {
+  const kernel_plan p = plan_of("Conv1d(20, 20, 3, groups=20)", isa::avx512);  // 2 blocks, 12 lanes of the second unused
+  ASSERT_EQ(p.lane_blocks(), 2);
+  std::vector<float> w(60);
+  for (std::size_t i = 0; i < w.size(); ++i) w[i] = float(i + 1);
+  const std::vector<float> packed = p.pack_weights(w.data());
+  ASSERT_EQ(packed.size(), std::size_t(p.lane_weight_offset(2)));
+  for (std::int64_t block = 0; block < 2; ++block)
+    for (std::int64_t k = 0; k < 3; ++k)
+      for (std::int64_t lane = 0; lane < 16; ++lane) {
+        const std::int64_t c = block * 16 + lane;
+        EXPECT_EQ(packed[std::size_t(p.lane_weight_offset(block) + k * 16 + lane)], c < 20 ? w[std::size_t(c * 3 + k)] : 0.0f);
+      }
 }
 
 TEST(plan_test, short_outputs_take_the_dot_tile) {

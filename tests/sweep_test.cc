@@ -97,6 +97,12 @@ TEST(aot_sweep_test, matches_reference_and_the_jit) {
   for (const model_layer& layer : layers) ASSERT_NO_FATAL_FAILURE(check_layer_on(layer.spec, layer.input_dims, rng, configs));
 }
 
+// `shape` with its "{}" replaced by the padding mode.
+conv1d_spec spec_in_mode(std::string shape, const char* mode) {
+  shape.replace(shape.find("{}"), 2, mode);
+  return parse_spec(shape);
+}
+
 // Wide dilations get tap-segment windows: every padding mode, strided or not.
 TEST(wide_dilation_test, compact_windows_match_reference) {
   const auto configs = configs_of({backend::xbyak, backend::llvm});
@@ -106,12 +112,30 @@ TEST(wide_dilation_test, compact_windows_match_reference) {
     for (const char* shape : {"Conv1d(12, 20, 3, padding=200, dilation=200, padding_mode='{}')",
                               "Conv1d(6, 9, 4, stride=3, padding=90, dilation=60, padding_mode='{}')",
                               "Conv1d(16, 16, 5, padding='same', dilation=150, groups=16, padding_mode='{}')"}) {
-      std::string text = shape;
-      text.replace(text.find("{}"), 2, mode);
-      const conv1d_spec s = parse_spec(text);
+      const conv1d_spec s = spec_in_mode(shape, mode);
       std::string why;
       ASSERT_TRUE(make_plan(s, isa::avx512, &why)->compact_windows) << why;
       ASSERT_NO_FATAL_FAILURE(check_layer_on(s, {2, s.in_channels, 700}, rng, configs));
+    }
+}
+
+// Depthwise layers with channels for the lanes take the channel-lane tile:
+// rows long enough for several chunks (interior windows transposed straight
+// from the input), a last block with unused lanes, every padding mode.
+TEST(lane_tile_test, long_depthwise_rows_match_reference) {
+  const auto configs = configs_of({backend::xbyak, backend::llvm});
+  if (configs.empty()) GTEST_SKIP() << "this host has no ISA a JIT backend generates for";
+  std::mt19937 rng(11);
+  for (const char* mode : {"zeros", "reflect", "replicate", "circular"})
+    for (const char* shape : {"Conv1d(20, 20, 7, padding=3, groups=20, padding_mode='{}')",
+                              "Conv1d(32, 32, 31, padding=15, groups=32, bias=False, padding_mode='{}')",
+                              "Conv1d(24, 24, 5, stride=2, padding=4, dilation=3, groups=24, padding_mode='{}')",
+                              "Conv1d(16, 16, 3, groups=16, padding_mode='{}')"}) {
+      const conv1d_spec s = spec_in_mode(shape, mode);
+      std::string why;
+      ASSERT_GT(make_plan(s, isa::avx512, &why)->lane_ur, 0) << to_string(s);
+      ASSERT_NO_FATAL_FAILURE(check_layer_on(s, {2, s.in_channels, 700}, rng, configs));
+      ASSERT_NO_FATAL_FAILURE(check_layer_on(s, {s.in_channels, 41}, rng, configs));
     }
 }
 

@@ -294,16 +294,17 @@ void run_lane_tiles(const kernel& k, const float* packed_weight, const float* bi
   }
 }
 
-// Outputs too short for position vectors: items are (batch, group, dot_ur
-// positions); each copies its positions' input columns (im2col, the padding
-// mode applied, zero-padded to dot_length), then runs every dot block of its
-// group over them.
+// Outputs too short for position vectors (positions first_position on):
+// items are (batch, group, dot_ur positions); each copies its positions' input
+// columns (im2col, the padding mode applied, zero-padded to dot_length), then
+// runs every dot block of its group over them.
 void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bias, const ncl_shape& in,
-                   const ncl_shape& out, const float* src, float* dst, int threads) {
+                   const ncl_shape& out, const float* src, float* dst, int threads, std::int64_t first_position = 0) {
   const kernel_plan& p = *k.plan;
   const conv1d_spec& s = p.spec;
   const std::int64_t cin_g = s.in_channels_per_group(), cout_g = s.out_channels_per_group();
-  const std::int64_t tiles = (out.l + p.dot_ur - 1) / p.dot_ur, pad_left = s.pad_left();
+  const std::int64_t tiles = (out.l - first_position + p.dot_ur - 1) / p.dot_ur, pad_left = s.pad_left();
+  threads = int(std::clamp<std::int64_t>(threads, 1, in.n * s.groups * tiles));
   // The dot variants, looked up once: [tail block][positions - 1].
   std::vector<conv1d_kernel_fn> dot_entries;
   for (int rows : {p.dot_rows, p.dot_tail})
@@ -316,7 +317,7 @@ void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bia
     for (std::int64_t g = 0; g < s.groups; ++g)
     for (std::int64_t tile = 0; tile < tiles; ++tile) {
       const float* src_rows = src + (n * in.c + g * cin_g) * in.l;
-      const std::int64_t first = tile * p.dot_ur;
+      const std::int64_t first = first_position + tile * p.dot_ur;
       const int ur = int(std::min<std::int64_t>(p.dot_ur, out.l - first));
       for (int j = 0; j < ur; ++j) {
         float* column = columns.data() + j * p.dot_length;
@@ -378,8 +379,11 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
   const std::int64_t window_row_floats = p.window_row_floats(), window_phase_length = p.window_phase_length();
   const kernel_plan::tile_range middle = p.in_place_tiles(in.l, out.l);
   const std::int64_t pad_left = s.pad_left();
-  // Every tile but the last is whole; the last runs the narrowest variant that covers it.
+  // Every tile but the last is whole; the last runs the narrowest variant that
+  // covers it, or, with few positions, the dot tile after the others.
   const std::int64_t last_valid = out.l - (tiles - 1) * tile_width;
+  const std::int64_t position_tiles =
+      tiles > 1 && last_valid < tile_width && p.use_dot_tile(last_valid) ? tiles - 1 : tiles;
   const int last_ur = int((last_valid + p.vlen - 1) / p.vlen);
 
 #pragma omp parallel num_threads(threads)
@@ -388,7 +392,7 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
 #pragma omp for collapse(3) schedule(static)
     for (std::int64_t n = 0; n < in.n; ++n)
     for (std::int64_t g = 0; g < s.groups; ++g)
-    for (std::int64_t tile = 0; tile < tiles; ++tile) {
+    for (std::int64_t tile = 0; tile < position_tiles; ++tile) {
       const float* src_rows = src + (n * in.c + g * cin_g) * in.l;
       conv1d_args args{};
       const bool in_place = tile >= middle.first && tile < middle.end;
@@ -420,7 +424,7 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
         // layer's weights stream through it for every tile.
         if (block_index + 1 < channel_blocks)
           prefetch_tile_input(p, src_rows, in.l, tile, c + p.ic_block, p.ic_block);
-        else if (tile + 1 < tiles)
+        else if (tile + 1 < position_tiles)
           prefetch_tile_input(p, src_rows, in.l, tile + 1, 0, p.ic_block);
         for (std::size_t b = 0; b < blocks.size(); ++b) {
           const int rows = blocks[b].rows;
@@ -444,6 +448,8 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
                         dst + (n * out.c + g * cout_g + blocks[b].first_channel + o) * out.l + tile * tile_width);
     }
   }
+  if (position_tiles < tiles)
+    run_dot_tiles(k, packed_weight, bias, in, out, src, dst, threads, position_tiles * tile_width);
 }
 
 }  // namespace convjit

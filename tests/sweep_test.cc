@@ -139,5 +139,25 @@ TEST(lane_tile_test, long_depthwise_rows_match_reference) {
     }
 }
 
+// A last tile with a position or two left over runs on the dot tile after
+// the position tiles: every padding mode, strided or not, batched.
+TEST(mixed_tiles_test, leftover_positions_on_the_dot_tile_match_reference) {
+  const auto configs = configs_of({backend::xbyak, backend::llvm});
+  if (configs.empty()) GTEST_SKIP() << "this host has no ISA a JIT backend generates for";
+  std::mt19937 rng(13);
+  for (const char* mode : {"zeros", "reflect", "replicate", "circular"})
+    for (const char* shape : {"Conv1d(64, 40, 3, stride=2, padding=1, padding_mode='{}')",
+                              "Conv1d(24, 30, 5, padding=2, dilation=2, groups=2, padding_mode='{}')"})
+      for (std::int64_t leftover : {1, 2}) {
+        const conv1d_spec s = spec_in_mode(shape, mode);
+        std::string why;
+        const kernel_plan p = *make_plan(s, isa::avx512, &why);
+        const std::int64_t l_out = 2 * p.tile_width() + leftover;
+        ASSERT_TRUE(p.use_dot_tile(leftover) && !p.use_dot_tile(l_out)) << to_string(s);
+        const std::int64_t l_in = (l_out - 1) * s.stride + s.receptive_field() - s.pad_left() - s.pad_right();
+        ASSERT_NO_FATAL_FAILURE(check_layer_on(s, {2, s.in_channels, l_in}, rng, configs));
+      }
+}
+
 }  // namespace
 }  // namespace convjit

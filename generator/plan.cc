@@ -90,6 +90,8 @@ std::string kernel_plan::variant::name() const {
                      accumulate ? "_accumulate" : "");
 }
 
+// variants() lists position tiles per layout (one or two) and block (full,
+// tail), again for accumulating, then the dot tiles, then the lane tile.
 int kernel_plan::variant_index(int rows, int ur, bool compact, bool dot, bool accumulate) const {
   const int per_layout = ur_w * (oc_tail ? 2 : 1);
   const int position_variants = per_layout * ((!compact_windows || spec.stride == 1) + compact_windows);
@@ -99,9 +101,9 @@ int kernel_plan::variant_index(int rows, int ur, bool compact, bool dot, bool ac
 }
 
 int kernel_plan::lane_variant_index() const {
-  const int per_layout = ur_w * (oc_tail ? 2 : 1);
-  const int position_variants = per_layout * ((!compact_windows || spec.stride == 1) + compact_windows);
-  return position_variants * (splits_channels() ? 2 : 1) + dot_ur * ((dot_rows > 0) + (dot_tail > 0));
+  // After the last dot variant, or where the first would be.
+  return dot_rows > 0 ? variant_index(dot_tail > 0 ? dot_tail : dot_rows, dot_ur, false, true) + 1
+                      : variant_index(dot_rows, 1, false, true);
 }
 
 bool kernel_plan::use_dot_tile(std::int64_t l_out) const {

@@ -5,7 +5,6 @@
 #include <omp.h>
 #if defined(__SSE2__)
 #  include <emmintrin.h>
-#  include <xmmintrin.h>
 #endif
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
 #  include <immintrin.h>
@@ -243,6 +242,12 @@ void run_lane_tiles(const kernel& k, const float* packed_weight, const float* bi
   const std::int64_t chunk = (kLaneChunkOutputs + tile - 1) / tile * tile;
   const std::int64_t chunks = (out.l + chunk - 1) / chunk, channel_blocks = p.lane_blocks();
   const std::int64_t pad_left = s.pad_left();
+  // Window positions a chunk's tiles read, rounded up to whole transpose
+  // blocks: the first chunk's is the longest.
+  auto window_span = [&](std::int64_t tiles) {
+    const std::int64_t reach = (tiles * tile - 1) * s.stride + (s.kernel_size - 1) * s.dilation + 1;
+    return (reach + lanes - 1) / lanes * lanes;
+  };
   threads = int(std::clamp<std::int64_t>(threads, 1, in.n * channel_blocks * chunks));
   const conv1d_kernel_fn lane_tile = k.entries[std::size_t(p.lane_variant_index())];
   // The last block's bias, zero-padded to whole vectors.
@@ -254,6 +259,7 @@ void run_lane_tiles(const kernel& k, const float* packed_weight, const float* bi
     std::vector<float> window_buffer, edge_buffer, outputs_buffer;  // per thread
     float* const outputs = aligned_floats(outputs_buffer, chunk * lanes);
     float* const edge = aligned_floats(edge_buffer, std::int64_t(lanes) * lanes);
+    float* const window = aligned_floats(window_buffer, window_span(chunk / tile) * lanes);
 #pragma omp for collapse(3) schedule(static)
     for (std::int64_t n = 0; n < in.n; ++n)
     for (std::int64_t channel_block = 0; channel_block < channel_blocks; ++channel_block)
@@ -263,11 +269,8 @@ void run_lane_tiles(const kernel& k, const float* packed_weight, const float* bi
       const std::int64_t first_output = chunk_index * chunk, count = std::min(chunk, out.l - first_output);
       const std::int64_t tiles = (count + tile - 1) / tile;
       const std::int64_t first = first_output * s.stride - pad_left;
-      // The positions the tiles read, rounded up to whole transpose blocks.
-      const std::int64_t reach = (tiles * tile - 1) * s.stride + (s.kernel_size - 1) * s.dilation + 1;
-      const std::int64_t span = (reach + lanes - 1) / lanes * lanes;
+      const std::int64_t span = window_span(tiles);
       const float* src_rows = src + (n * in.c + first_channel) * in.l;
-      float* const window = aligned_floats(window_buffer, span * lanes);
       // A square block at a time: straight from the input inside it, else
       // through `edge` with the padding mode applied and missing lanes zero.
       for (std::int64_t position = 0; position < span; position += lanes) {

@@ -159,5 +159,28 @@ TEST(mixed_tiles_test, leftover_positions_on_the_dot_tile_match_reference) {
       }
 }
 
+// Outputs shorter than a dot tile: a tile's columns span samples (pointwise
+// over a batch, L_out = 1 with and without padding, a few positions each), so
+// some store in place and the rest go to their samples one by one.
+TEST(mixed_tiles_test, dot_tiles_spanning_samples_match_reference) {
+  const auto configs = configs_of({backend::xbyak, backend::llvm});
+  if (configs.empty()) GTEST_SKIP() << "this host has no ISA a JIT backend generates for";
+  std::mt19937 rng(17);
+  const std::pair<const char*, std::int64_t> shapes[] = {
+      {"Conv1d(100, 100, 1)", 1},                                  // columns are whole samples, copied at once
+      {"Conv1d(5, 5, 49, groups=5, bias=False)", 49},              // depthwise, L_out = 1
+      {"Conv1d(32, 18, 3, padding=1, groups=2, padding_mode='replicate')", 1},
+      {"Conv1d(12, 20, 4, stride=3, padding=2)", 9},               // 3 positions a sample
+  };
+  for (const auto& [shape, l_in] : shapes) {
+    const conv1d_spec s = parse_spec(shape);
+    for (std::int64_t n : {1, 3, 7, 32}) {
+      const ncl_shape out = output_shape(s, check_input(s, std::vector<std::int64_t>{n, s.in_channels, l_in}));
+      ASSERT_TRUE(make_plan(s, isa::avx512, nullptr)->use_dot_tile(out.l)) << shape;
+      ASSERT_NO_FATAL_FAILURE(check_layer_on(s, {n, s.in_channels, l_in}, rng, configs));
+    }
+  }
+}
+
 }  // namespace
 }  // namespace convjit

@@ -56,6 +56,12 @@ struct kernel_plan {
    * inputs, stride applied) instead of `stride` phase rows spanning the whole
    * receptive field: chosen when smaller, i.e. for wide dilations. */
   bool compact_windows = false;
+  /** Position tiles that share a pass over the weights: each output-channel
+   * block runs over that many consecutive tiles before the next block, so
+   * weights too large to stay in L2 are read once per group, not per tile
+   * (the group's input stays in L2 meanwhile). */
+  int tile_group = 1;
+  static constexpr int kMaxTileGroup = 4;
   std::vector<tap_source> taps;  // one per kernel tap
   std::vector<int> phases_used;  // distinct phases read by the taps, ascending
   /** The dot tile, for outputs shorter than a vector or little more, where

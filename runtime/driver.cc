@@ -424,66 +424,84 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
       tiles > 1 && last_valid < tile_width && p.use_dot_tile(last_valid) ? tiles - 1 : tiles;
   const int last_ur = int((last_valid + p.vlen - 1) / p.vlen);
 
+  const std::int64_t channel_blocks = cin_g == 0 ? 1 : cin_g / p.ic_block;  // no input channels: the bias
+  const std::int64_t window_floats = p.ic_block * window_row_floats;
+
 #pragma omp parallel num_threads(threads)
   {
     std::vector<float> window, partial;  // per thread
-#pragma omp for collapse(3) schedule(static)
-    for (std::int64_t n = 0; n < in.n; ++n)
-    for (std::int64_t g = 0; g < s.groups; ++g)
-    for (std::int64_t tile = 0; tile < position_tiles; ++tile) {
+    conv1d_args args[kernel_plan::kMaxTileGroup];  // per tile of a group
+    bool windowed[kernel_plan::kMaxTileGroup];
+    // Each thread takes a contiguous share of the (batch, group, tile) items,
+    // as a static schedule would, and runs them tile_group at a time.
+    const std::int64_t tile_items = in.n * s.groups * position_tiles;
+    const int team = omp_get_num_threads(), thread = omp_get_thread_num();
+    const std::int64_t share_end = tile_items * (thread + 1) / team;
+    for (std::int64_t item = tile_items * thread / team; item < share_end;) {
+      const std::int64_t first_tile = item % position_tiles, g = item / position_tiles % s.groups,
+                         n = item / position_tiles / s.groups;
+      const int group_tiles = int(std::min<std::int64_t>({p.tile_group, share_end - item, position_tiles - first_tile}));
+      item += group_tiles;
       const float* src_rows = src + (n * in.c + g * cin_g) * in.l;
-      conv1d_args args{};
-      const bool in_place = tile >= middle.first && tile < middle.end;
-      if (in_place) {
-        args.src_stride = in.l;
-      } else {
-        window.resize(std::size_t(p.ic_block * window_row_floats));
-        args.src = window.data();
-        args.src_stride = window_row_floats;
-        args.phase_stride = window_phase_length;
+      window.resize(std::size_t(group_tiles * window_floats));
+      bool any_partial = false;
+      for (int j = 0; j < group_tiles; ++j) {
+        const std::int64_t tile = first_tile + j;
+        windowed[j] = tile < middle.first || tile >= middle.end;
+        args[j] = conv1d_args{};
+        args[j].src_stride = windowed[j] ? window_row_floats : in.l;
+        args[j].phase_stride = windowed[j] ? window_phase_length : 0;
+        args[j].dst_stride = out.l;
+        // The last vector partial: every block's rows go through a scratch tile.
+        any_partial |= tile == tiles - 1 && last_valid != std::int64_t(last_ur) * p.vlen;
       }
-      const bool last = tile == tiles - 1;
-      const std::int64_t valid = last ? last_valid : tile_width;
-      const int ur = last ? last_ur : p.ur_w;
-      const bool store_direct = valid == std::int64_t(ur) * p.vlen;
-      // The last vector partial: every block's rows go through a scratch tile.
-      if (!store_direct) partial.resize(blocks.size() * std::size_t(p.oc_block * tile_width));
+      if (any_partial) partial.resize(blocks.size() * std::size_t(p.oc_block * tile_width));
       // Input-channel blocks outside, output-channel blocks inside: a block of
-      // the tile's input (its window, built per block) stays in L1 while every
-      // output block reads it.
-      const std::int64_t channel_blocks = cin_g == 0 ? 1 : cin_g / p.ic_block;  // no input channels: the bias
+      // the tiles' input (their windows, built per block) stays in cache while
+      // every output block reads it.
       for (std::int64_t block_index = 0; block_index < channel_blocks; ++block_index) {
         const std::int64_t c = block_index * p.ic_block;
-        if (in_place)
-          args.src = src_rows + c * in.l + tile * tile_width - pad_left;
-        else
-          build_window(p, src_rows, in.l, tile, c, p.ic_block, window_phase_length, window.data());
-        // The next block's input: a later one could leave L2 again, as a
-        // layer's weights stream through it for every tile.
-        if (block_index + 1 < channel_blocks)
-          prefetch_tile_input(p, src_rows, in.l, tile, c + p.ic_block, p.ic_block);
-        else if (tile + 1 < position_tiles)
-          prefetch_tile_input(p, src_rows, in.l, tile + 1, 0, p.ic_block);
+        for (int j = 0; j < group_tiles; ++j) {
+          const std::int64_t tile = first_tile + j;
+          if (windowed[j]) {
+            args[j].src = window.data() + j * window_floats;
+            build_window(p, src_rows, in.l, tile, c, p.ic_block, window_phase_length, window.data() + j * window_floats);
+          } else {
+            args[j].src = src_rows + c * in.l + tile * tile_width - pad_left;
+          }
+          // The next block's input: a later one could leave L2 again, as a
+          // layer's weights stream through it for every tile.
+          if (block_index + 1 < channel_blocks)
+            prefetch_tile_input(p, src_rows, in.l, tile, c + p.ic_block, p.ic_block);
+          else if (tile + group_tiles < position_tiles)
+            prefetch_tile_input(p, src_rows, in.l, tile + group_tiles, 0, p.ic_block);
+        }
         for (std::size_t b = 0; b < blocks.size(); ++b) {
           const int rows = blocks[b].rows;
           const std::int64_t first_channel = g * cout_g + blocks[b].first_channel;
-          args.wei = packed_weight + g * group_weights + blocks[b].weight_offset + c * p.channel_weights(rows);
-          args.bias = bias ? bias + first_channel : nullptr;
-          if (store_direct) {
-            args.dst = dst + (n * out.c + first_channel) * out.l + tile * tile_width;
-            args.dst_stride = out.l;
-          } else {
-            args.dst = partial.data() + b * std::size_t(p.oc_block * tile_width);
-            args.dst_stride = tile_width;
+          for (int j = 0; j < group_tiles; ++j) {
+            const std::int64_t tile = first_tile + j;
+            const bool last = tile == tiles - 1;
+            const int ur = last ? last_ur : p.ur_w;
+            conv1d_args& a = args[j];
+            a.wei = packed_weight + g * group_weights + blocks[b].weight_offset + c * p.channel_weights(rows);
+            a.bias = bias ? bias + first_channel : nullptr;
+            if (last && any_partial) {
+              a.dst = partial.data() + b * std::size_t(p.oc_block * tile_width);
+              a.dst_stride = tile_width;
+            } else {
+              a.dst = dst + (n * out.c + first_channel) * out.l + tile * tile_width;
+            }
+            k.entry(rows, ur, windowed[j] && p.compact_windows, false, c > 0)(&a);
           }
-          k.entry(rows, ur, !in_place && p.compact_windows, false, c > 0)(&args);
         }
       }
-      if (!store_direct)
+      if (any_partial)
         for (std::size_t b = 0; b < blocks.size(); ++b)
           for (int o = 0; o < blocks[b].rows; ++o)
-            copy_floats(partial.data() + (b * std::size_t(p.oc_block) + std::size_t(o)) * std::size_t(tile_width), valid,
-                        dst + (n * out.c + g * cout_g + blocks[b].first_channel + o) * out.l + tile * tile_width);
+            copy_floats(partial.data() + (b * std::size_t(p.oc_block) + std::size_t(o)) * std::size_t(tile_width),
+                        last_valid,
+                        dst + (n * out.c + g * cout_g + blocks[b].first_channel + o) * out.l + (tiles - 1) * tile_width);
     }
   }
   if (position_tiles < tiles)

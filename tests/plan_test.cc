@@ -210,6 +210,16 @@ TEST(plan_test, is_deterministic) {
   }
 }
 
+TEST(plan_test, weights_beyond_l2_are_reused_over_tile_groups) {
+  constexpr int group = kernel_plan::kMaxTileGroup;
+  EXPECT_EQ(plan_of("Conv1d(512, 512, 3, stride=2)", isa::avx512).tile_group, group);   // 3 MiB of weights
+  EXPECT_EQ(plan_of("Conv1d(512, 512, 3, stride=2)", isa::avx2).tile_group, group);
+  EXPECT_EQ(plan_of("Conv1d(1024, 1024, 3, groups=2)", isa::avx512).tile_group, group);  // 3 MiB a group
+  EXPECT_EQ(plan_of("Conv1d(256, 512, 1)", isa::avx512).tile_group, 1);                  // 512 KiB stay in L2
+  EXPECT_EQ(plan_of("Conv1d(512, 512, 3, groups=4)", isa::avx512).tile_group, 1);        // 768 KiB a group
+  EXPECT_EQ(plan_of("Conv1d(512, 512, 15, padding=7, groups=512)", isa::avx512).tile_group, 1);
+}
+
 TEST(plan_test, depthwise_is_its_own_strategy) {
   const kernel_plan dw = plan_of("Conv1d(256, 256, 31, padding=15, groups=256)", isa::avx512);
   EXPECT_TRUE(dw.depthwise);

@@ -40,7 +40,7 @@ std::vector<backend_config> configs_of(std::initializer_list<backend> backends) 
 // backend and match the reference; backends at the same ISA walk the same
 // plan, so they must agree bit for bit; different ISAs agree within rounding.
 void check_layer_on(const conv1d_spec& s, const std::vector<std::int64_t>& dims, std::mt19937& rng,
-                    const std::vector<backend_config>& configs) {
+                    const std::vector<backend_config>& configs, int threads = 0) {
   SCOPED_TRACE(to_string(s) + " on " + format_dims(dims));
   std::uniform_real_distribution<float> value(-1.0f, 1.0f);
   const ncl_shape in = check_input(s, dims), out = output_shape(s, in);
@@ -52,7 +52,9 @@ void check_layer_on(const conv1d_spec& s, const std::vector<std::int64_t>& dims,
   const double tolerance = 1e-5 + 2e-6 * double(s.in_channels_per_group() * s.kernel_size);
   std::map<isa, std::pair<std::string, std::vector<float>>> first_at_isa;
   for (const auto& config : configs) {
-    const auto layer = conv1d::create(s, w, b, config.options());
+    conv1d_options options = config.options();
+    options.threads = threads;
+    const auto layer = conv1d::create(s, w, b, options);
     ASSERT_EQ(layer.selected_backend(), config.b) << config.name();
     ASSERT_EQ(layer.compiled().plan->target, *config.target) << config.name();
     std::vector<float> y(std::size_t(out.count()), NAN);
@@ -157,6 +159,26 @@ TEST(mixed_tiles_test, leftover_positions_on_the_dot_tile_match_reference) {
         const std::int64_t l_in = (l_out - 1) * s.stride + s.receptive_field() - s.pad_left() - s.pad_right();
         ASSERT_NO_FATAL_FAILURE(check_layer_on(s, {2, s.in_channels, l_in}, rng, configs));
       }
+}
+
+// Layers with large weights run tiles in groups that share each pass over
+// the weights: groups of in-place and windowed (edge) tiles, a partial last
+// tile, a thread's share ending mid-sample.
+TEST(mixed_tiles_test, tile_groups_match_reference) {
+  const auto configs = configs_of({backend::xbyak, backend::llvm});
+  if (configs.empty()) GTEST_SKIP() << "this host has no ISA a JIT backend generates for";
+  std::mt19937 rng(19);
+  for (const char* shape : {"Conv1d(320, 320, 3, padding=1, padding_mode='reflect')",
+                            "Conv1d(768, 768, 4, stride=2, padding=3, groups=2)"}) {
+    const conv1d_spec s = parse_spec(shape);
+    const kernel_plan p = *make_plan(s, isa::avx512, nullptr);
+    ASSERT_GT(p.tile_group, 1) << shape;
+    for (std::int64_t l_out : {5 * p.tile_width() + 20, p.tile_width() - 3})
+      for (int threads : {1, 2}) {
+        const std::int64_t l_in = (l_out - 1) * s.stride + s.receptive_field() - s.pad_left() - s.pad_right();
+        ASSERT_NO_FATAL_FAILURE(check_layer_on(s, {3, s.in_channels, l_in}, rng, configs, threads));
+      }
+  }
 }
 
 // Outputs shorter than a dot tile: a tile's columns span samples (pointwise

@@ -58,10 +58,10 @@ struct kernel_plan {
   bool compact_windows = false;
   /** Position tiles that share a pass over the weights: each output-channel
    * block runs over that many consecutive tiles before the next block, so
-   * weights too large to stay in L2 are read once per group, not per tile
-   * (the group's input stays in L2 meanwhile). */
+   * weights too large to stay in L2 are read once per group, not per tile, and
+   * an output-bound layer writes each block's rows in long runs (the group's
+   * input stays in L2 meanwhile). */
   int tile_group = 1;
-  static constexpr int kMaxTileGroup = 4;
   std::vector<tap_source> taps;  // one per kernel tap
   std::vector<int> phases_used;  // distinct phases read by the taps, ascending
   /** The dot tile, for outputs shorter than a vector or little more, where

@@ -154,12 +154,24 @@ __attribute__((target("avx512f"))) void copy_floats_avx512(const float* from, st
 #    pragma GCC diagnostic ignored "-Wuninitialized"
 #    pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #  endif
-// to[c * to_stride + r] = from[r * from_stride + c] for a 16 x 16 block:
-// pairs of rows interleaved, then pairs of pairs, then 128-bit lanes moved.
-__attribute__((target("avx512f"))) void transpose_16x16(const float* from, std::int64_t from_stride, float* to,
-                                                       std::int64_t to_stride) {
+// to[c * to_stride + r] = from[r * from_stride + c] for r < rows and c < cols,
+// both at most 16: pairs of rows interleaved, then pairs of pairs, then 128-bit
+// lanes moved. A partial block (the last positions of a chunk, the last
+// channels) loads and stores masked; a whole one inlines with no masks.
+__attribute__((target("avx512f"), always_inline)) inline void transpose_16x16(const float* from,
+                                                                             std::int64_t from_stride, int rows,
+                                                                             int cols, float* to,
+                                                                             std::int64_t to_stride) {
+  const __mmask16 col_lanes = __mmask16((1u << cols) - 1), row_lanes = __mmask16((1u << rows) - 1);
   __m512 r[16], t[16];
-  for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(from + i * from_stride);
+  // The row and column addresses advance by one stride at a time, opaque to
+  // the compiler: hoisting all 32 out of the caller's loop spills them.
+  const float* row = from;
+  for (int i = 0; i < 16; ++i) {
+    r[i] = i < rows ? _mm512_maskz_loadu_ps(col_lanes, row) : _mm512_setzero_ps();
+    row += from_stride;
+    asm("" : "+r"(row));
+  }
   for (int i = 0; i < 16; i += 2) {
     t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
     t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
@@ -171,15 +183,21 @@ __attribute__((target("avx512f"))) void transpose_16x16(const float* from, std::
     r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
     r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
   }
+  __m512 column[16];
   for (int m = 0; m < 4; ++m) {
     const __m512 low01 = _mm512_shuffle_f32x4(r[m], r[4 + m], _MM_SHUFFLE(1, 0, 1, 0));
     const __m512 high01 = _mm512_shuffle_f32x4(r[m], r[4 + m], _MM_SHUFFLE(3, 2, 3, 2));
     const __m512 low23 = _mm512_shuffle_f32x4(r[8 + m], r[12 + m], _MM_SHUFFLE(1, 0, 1, 0));
     const __m512 high23 = _mm512_shuffle_f32x4(r[8 + m], r[12 + m], _MM_SHUFFLE(3, 2, 3, 2));
-    _mm512_storeu_ps(to + m * to_stride, _mm512_shuffle_f32x4(low01, low23, _MM_SHUFFLE(2, 0, 2, 0)));
-    _mm512_storeu_ps(to + (4 + m) * to_stride, _mm512_shuffle_f32x4(low01, low23, _MM_SHUFFLE(3, 1, 3, 1)));
-    _mm512_storeu_ps(to + (8 + m) * to_stride, _mm512_shuffle_f32x4(high01, high23, _MM_SHUFFLE(2, 0, 2, 0)));
-    _mm512_storeu_ps(to + (12 + m) * to_stride, _mm512_shuffle_f32x4(high01, high23, _MM_SHUFFLE(3, 1, 3, 1)));
+    column[m] = _mm512_shuffle_f32x4(low01, low23, _MM_SHUFFLE(2, 0, 2, 0));
+    column[4 + m] = _mm512_shuffle_f32x4(low01, low23, _MM_SHUFFLE(3, 1, 3, 1));
+    column[8 + m] = _mm512_shuffle_f32x4(high01, high23, _MM_SHUFFLE(2, 0, 2, 0));
+    column[12 + m] = _mm512_shuffle_f32x4(high01, high23, _MM_SHUFFLE(3, 1, 3, 1));
+  }
+  for (int c = 0; c < cols && c < 16; ++c) {
+    _mm512_mask_storeu_ps(to, row_lanes, column[c]);
+    to += to_stride;
+    asm("" : "+r"(to));
   }
 }
 
@@ -187,9 +205,24 @@ __attribute__((target("avx512f"))) void transpose_16x16(const float* from, std::
 #    pragma GCC diagnostic pop
 #  endif
 
-// The same for 8 x 8 with AVX.
-__attribute__((target("avx"))) void transpose_8x8(const float* from, std::int64_t from_stride, float* to,
-                                                 std::int64_t to_stride) {
+__attribute__((target("avx512f"))) void transpose_avx512(const float* from, std::int64_t from_stride,
+                                                         std::int64_t rows, std::int64_t cols, float* to,
+                                                         std::int64_t to_stride) {
+  for (std::int64_t r = 0; r < rows; r += 16)
+    for (std::int64_t c = 0; c < cols; c += 16) {
+      const float* block = from + r * from_stride + c;
+      float* block_to = to + c * to_stride + r;
+      if (r + 16 <= rows && c + 16 <= cols)
+        transpose_16x16(block, from_stride, 16, 16, block_to, to_stride);
+      else
+        transpose_16x16(block, from_stride, int(std::min<std::int64_t>(16, rows - r)),
+                        int(std::min<std::int64_t>(16, cols - c)), block_to, to_stride);
+    }
+}
+
+// The same for 8 x 8 with AVX, whole blocks only.
+__attribute__((target("avx"), always_inline)) inline void transpose_8x8(const float* from, std::int64_t from_stride,
+                                                                       float* to, std::int64_t to_stride) {
   __m256 r[8], t[8];
   for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(from + i * from_stride);
   for (int i = 0; i < 8; i += 2) {
@@ -207,27 +240,36 @@ __attribute__((target("avx"))) void transpose_8x8(const float* from, std::int64_
     _mm256_storeu_ps(to + (4 + m) * to_stride, _mm256_permute2f128_ps(r[m], r[4 + m], 0x31));
   }
 }
+
+__attribute__((target("avx"))) void transpose_whole_8x8_blocks(const float* from, std::int64_t from_stride,
+                                                                std::int64_t rows, std::int64_t cols, float* to,
+                                                                std::int64_t to_stride) {
+  for (std::int64_t r = 0; r < rows; r += 8)
+    for (std::int64_t c = 0; c < cols; c += 8)
+      transpose_8x8(from + r * from_stride + c, from_stride, to + c * to_stride + r, to_stride);
+}
 #endif
 
 // to[c * to_stride + r] = from[r * from_stride + c] for r < rows, c < cols:
-// square blocks of `block` (16 on AVX-512 plans, 8 on AVX2 ones) in
-// registers, the rest one float at a time.
+// in registers, blocks of `block` (16 on AVX-512 plans, 8 on AVX2 ones), the
+// rest of an AVX2 transpose one float at a time.
 void transpose(const float* from, std::int64_t from_stride, std::int64_t rows, std::int64_t cols, float* to,
                std::int64_t to_stride, int block) {
   std::int64_t full_rows = 0, full_cols = 0;
 #if CONVJIT_X86_TRANSPOSES
-  if (block > 1) {
-    full_rows = rows / block * block, full_cols = cols / block * block;
-    for (std::int64_t r = 0; r < full_rows; r += block)
-      for (std::int64_t c = 0; c < full_cols; c += block)
-        (block == 16 ? transpose_16x16 : transpose_8x8)(from + r * from_stride + c, from_stride, to + c * to_stride + r,
-                                                         to_stride);
+  if (block == 16) return transpose_avx512(from, from_stride, rows, cols, to, to_stride);
+  if (block == 8) {
+    full_rows = rows & -8, full_cols = cols & -8;
+    transpose_whole_8x8_blocks(from, from_stride, full_rows, full_cols, to, to_stride);
   }
 #else
   (void)block;
 #endif
-  for (std::int64_t r = 0; r < rows; ++r)
-    for (std::int64_t c = r < full_rows ? full_cols : 0; c < cols; ++c) to[c * to_stride + r] = from[r * from_stride + c];
+  if (full_cols < cols)
+    for (std::int64_t r = 0; r < full_rows; ++r)
+      for (std::int64_t c = full_cols; c < cols; ++c) to[c * to_stride + r] = from[r * from_stride + c];
+  for (std::int64_t r = full_rows; r < rows; ++r)
+    for (std::int64_t c = 0; c < cols; ++c) to[c * to_stride + r] = from[r * from_stride + c];
 }
 
 // `count` floats of `buffer` from a 64-byte boundary: the lane tile's loads
@@ -284,15 +326,23 @@ void run_lane_tiles(const kernel& k, const float* packed_weight, const float* bi
       const float* src_rows = src + (n * in.c + first_channel) * in.l;
       // A square block at a time: straight from the input inside it, else
       // through `edge` with the padding mode applied and missing lanes zero.
-      for (std::int64_t position = 0; position < span; position += lanes) {
+      // Runs of whole blocks inside the input go in one call.
+      auto inside = [&](std::int64_t position) {
+        return channels == lanes && first + position >= 0 && first + position + lanes <= in.l;
+      };
+      for (std::int64_t position = 0; position < span;) {
         const std::int64_t at = first + position;
-        if (channels == lanes && at >= 0 && at + lanes <= in.l) {
-          transpose(src_rows + at, in.l, lanes, lanes, window + position * lanes, lanes, block);
+        if (inside(position)) {
+          std::int64_t end = position + lanes;
+          while (end < span && inside(end)) end += lanes;
+          transpose(src_rows + at, in.l, lanes, end - position, window + position * lanes, lanes, block);
+          position = end;
         } else {
           const window_row_runs runs(s, in.l, at, 1, lanes);
           for (std::int64_t c = 0; c < channels; ++c) runs.fill(s, src_rows + c * in.l, in.l, edge + c * lanes);
           zero_floats((lanes - channels) * lanes, edge + channels * lanes);
           transpose(edge, lanes, lanes, lanes, window + position * lanes, lanes, block);
+          position += lanes;
         }
       }
       conv1d_args args{};
@@ -430,8 +480,8 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
 #pragma omp parallel num_threads(threads)
   {
     std::vector<float> window, partial;  // per thread
-    conv1d_args args[kernel_plan::kMaxTileGroup];  // per tile of a group
-    bool windowed[kernel_plan::kMaxTileGroup];
+    std::vector<conv1d_args> args(std::size_t(p.tile_group));  // per tile of a group
+    std::vector<char> windowed(std::size_t(p.tile_group));
     // Each thread takes a contiguous share of the (batch, group, tile) items,
     // as a static schedule would, and runs them tile_group at a time.
     const std::int64_t tile_items = in.n * s.groups * position_tiles;
@@ -483,7 +533,7 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
             const std::int64_t tile = first_tile + j;
             const bool last = tile == tiles - 1;
             const int ur = last ? last_ur : p.ur_w;
-            conv1d_args& a = args[j];
+            conv1d_args& a = args[std::size_t(j)];
             a.wei = packed_weight + g * group_weights + blocks[b].weight_offset + c * p.channel_weights(rows);
             a.bias = bias ? bias + first_channel : nullptr;
             if (last && any_partial) {

@@ -211,13 +211,30 @@ TEST(plan_test, is_deterministic) {
 }
 
 TEST(plan_test, weights_beyond_l2_are_reused_over_tile_groups) {
-  constexpr int group = kernel_plan::kMaxTileGroup;
+  constexpr int group = 4;
   EXPECT_EQ(plan_of("Conv1d(512, 512, 3, stride=2)", isa::avx512).tile_group, group);   // 3 MiB of weights
   EXPECT_EQ(plan_of("Conv1d(512, 512, 3, stride=2)", isa::avx2).tile_group, group);
   EXPECT_EQ(plan_of("Conv1d(1024, 1024, 3, groups=2)", isa::avx512).tile_group, group);  // 3 MiB a group
   EXPECT_EQ(plan_of("Conv1d(256, 512, 1)", isa::avx512).tile_group, 1);                  // 512 KiB stay in L2
   EXPECT_EQ(plan_of("Conv1d(512, 512, 3, groups=4)", isa::avx512).tile_group, 1);        // 768 KiB a group
   EXPECT_EQ(plan_of("Conv1d(512, 512, 15, padding=7, groups=512)", isa::avx512).tile_group, 1);
+}
+
+// Output-bound layers (a reduction of at most 32) write each block's rows over
+// many tiles, the group's windows within 512 KiB.
+TEST(plan_test, short_reductions_write_rows_in_long_runs) {
+  for (isa target : {isa::avx512, isa::avx2}) {
+    const kernel_plan conv0 = plan_of("Conv1d(1, 512, 10, stride=5, bias=False)", target);
+    EXPECT_EQ(conv0.tile_group, 64);
+    const kernel_plan stereo = plan_of("Conv1d(2, 16, 7, padding=3)", target);
+    EXPECT_EQ(stereo.tile_group, stereo.oc_block < 16 ? 64 : 1);
+    const kernel_plan wide = plan_of("Conv1d(32, 64, 1, stride=1)", target);  // reduction 32: still short
+    EXPECT_GT(wide.tile_group, 1);
+    const std::int64_t window_bytes = wide.ic_block * wide.window_row_floats() * 4;
+    EXPECT_LE(wide.tile_group * window_bytes, 512 * 1024);
+    EXPECT_EQ(plan_of("Conv1d(33, 64, 1)", target).tile_group, 1);  // reduction 33
+    EXPECT_EQ(plan_of("Conv1d(5, 5, 3)", target).tile_group, 1);    // one block of rows: nothing to sweep
+  }
 }
 
 TEST(plan_test, depthwise_is_its_own_strategy) {

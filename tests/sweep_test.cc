@@ -161,19 +161,24 @@ TEST(mixed_tiles_test, leftover_positions_on_the_dot_tile_match_reference) {
       }
 }
 
-// Layers with large weights run tiles in groups that share each pass over
-// the weights: groups of in-place and windowed (edge) tiles, a partial last
-// tile, a thread's share ending mid-sample.
+// Layers with large weights, or short reductions, run tiles in groups that
+// share each pass over the weights: groups of in-place and windowed (edge)
+// tiles, a partial last tile, a group cut short by the end of a sample or of a
+// thread's share.
 TEST(mixed_tiles_test, tile_groups_match_reference) {
   const auto configs = configs_of({backend::xbyak, backend::llvm});
   if (configs.empty()) GTEST_SKIP() << "this host has no ISA a JIT backend generates for";
   std::mt19937 rng(19);
   for (const char* shape : {"Conv1d(320, 320, 3, padding=1, padding_mode='reflect')",
-                            "Conv1d(768, 768, 4, stride=2, padding=3, groups=2)"}) {
+                            "Conv1d(768, 768, 4, stride=2, padding=3, groups=2)",
+                            "Conv1d(1, 40, 10, stride=5, bias=False)",
+                            "Conv1d(4, 36, 7, padding=3, groups=2, padding_mode='circular')"}) {
     const conv1d_spec s = parse_spec(shape);
     const kernel_plan p = *make_plan(s, isa::avx512, nullptr);
     ASSERT_GT(p.tile_group, 1) << shape;
-    for (std::int64_t l_out : {5 * p.tile_width() + 20, p.tile_width() - 3})
+    // Beyond one group and a partial one, cut short by the end of the sample.
+    const std::int64_t groups_and_more = (std::max(p.tile_group, 4) + 1) * p.tile_width() + 7;
+    for (std::int64_t l_out : {groups_and_more, std::int64_t{p.tile_width()} - 3})
       for (int threads : {1, 2}) {
         const std::int64_t l_in = (l_out - 1) * s.stride + s.receptive_field() - s.pad_left() - s.pad_right();
         ASSERT_NO_FATAL_FAILURE(check_layer_on(s, {3, s.in_channels, l_in}, rng, configs, threads));

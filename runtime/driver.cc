@@ -361,7 +361,8 @@ void run_lane_tiles(const kernel& k, const float* packed_weight, const float* bi
 // Outputs too short for position vectors (positions first_position on):
 // items are (batch, group, dot_ur positions); each copies its positions' input
 // columns (im2col, the padding mode applied, zero-padded to dot_length), then
-// runs every dot block of its group over them.
+// runs every dot block of its group over them, or, with fewer items than
+// threads, a share of the blocks.
 void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bias, const ncl_shape& in,
                    const ncl_shape& out, const float* src, float* dst, int threads, std::int64_t first_position = 0) {
   const kernel_plan& p = *k.plan;
@@ -372,7 +373,9 @@ void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bia
   // span samples, so its weights are loaded once for all of them.
   const std::int64_t positions = out.l - first_position, columns = in.n * positions;
   const std::int64_t tiles = (columns + p.dot_ur - 1) / p.dot_ur;
-  threads = int(std::clamp<std::int64_t>(threads, 1, s.groups * tiles));
+  const std::int64_t row_blocks = (cout_g + p.dot_rows - 1) / p.dot_rows;
+  const std::int64_t row_parts = std::clamp<std::int64_t>((threads + s.groups * tiles - 1) / (s.groups * tiles), 1, row_blocks);
+  threads = int(std::clamp<std::int64_t>(threads, 1, s.groups * tiles * row_parts));
   // The dot variants, looked up once: [tail block][positions - 1].
   std::vector<conv1d_kernel_fn> dot_entries;
   dot_entries.reserve(2 * std::size_t(p.dot_ur));
@@ -389,9 +392,10 @@ void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bia
   {
     std::vector<float> column_data(std::size_t(p.dot_ur * p.dot_length)), sums(std::size_t(p.dot_rows * p.dot_ur));
     std::vector<std::int64_t> column_sample(std::size_t(p.dot_ur)), column_position(std::size_t(p.dot_ur));
-#pragma omp for collapse(2) schedule(static)
+#pragma omp for collapse(3) schedule(static)
     for (std::int64_t tile = 0; tile < tiles; ++tile)
-    for (std::int64_t g = 0; g < s.groups; ++g) {
+    for (std::int64_t g = 0; g < s.groups; ++g)
+    for (std::int64_t part = 0; part < row_parts; ++part) {
       const std::int64_t first_column = tile * p.dot_ur;
       const int ur = int(std::min<std::int64_t>(p.dot_ur, columns - first_column));
       const std::int64_t first_n = first_column / positions, first_t = first_position + first_column % positions;
@@ -421,7 +425,8 @@ void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bia
       args.src = column_data.data();
       args.src_stride = p.dot_length;
       args.dst_stride = in_place ? out.l : ur;
-      for (std::int64_t row = 0; row < cout_g; row += p.dot_rows) {
+      const std::int64_t rows_end = std::min(cout_g, row_blocks * (part + 1) / row_parts * p.dot_rows);
+      for (std::int64_t row = row_blocks * part / row_parts * p.dot_rows; row < rows_end; row += p.dot_rows) {
         const int rows = int(std::min<std::int64_t>(p.dot_rows, cout_g - row));
         const std::int64_t first_channel = g * cout_g + row;
         args.wei = packed_weight + p.dot_weight_offset(g, row);
@@ -447,7 +452,7 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
   if (out.count() == 0) return;
   const std::int64_t cin_g = s.in_channels_per_group(), cout_g = s.out_channels_per_group();
   const std::int64_t tiles = p.tile_count(out.l), tile_width = p.tile_width();
-  const std::int64_t items = in.n * s.groups * tiles;
+  const std::int64_t items = in.n * s.groups * tiles * p.blocks_per_group();
   const double flops = conv1d_flops(s, in);
   if (threads <= 0) threads = omp_get_max_threads();
   threads = int(std::clamp<std::int64_t>(std::min<std::int64_t>(threads, std::int64_t(flops / kFlopsPerThread)), 1,
@@ -477,19 +482,27 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
   const std::int64_t channel_blocks = cin_g == 0 ? 1 : cin_g / p.ic_block;  // no input channels: the bias
   const std::int64_t window_floats = p.ic_block * window_row_floats;
 
+  // Items are (part, batch, group, tile): with fewer tiles than threads (a
+  // short output of one sample), the output-channel blocks are split into
+  // parts too, each part a share of every tile's blocks.
+  const std::int64_t tile_items = in.n * s.groups * position_tiles;
+  const std::int64_t block_parts =
+      std::clamp<std::int64_t>((threads + tile_items - 1) / tile_items, 1, std::int64_t(blocks.size()));
 #pragma omp parallel num_threads(threads)
   {
     std::vector<float> window, partial;  // per thread
     std::vector<conv1d_args> args(std::size_t(p.tile_group));  // per tile of a group
     std::vector<char> windowed(std::size_t(p.tile_group));
-    // Each thread takes a contiguous share of the (batch, group, tile) items,
-    // as a static schedule would, and runs them tile_group at a time.
-    const std::int64_t tile_items = in.n * s.groups * position_tiles;
+    // Each thread takes a contiguous share of the items, as a static schedule
+    // would, and runs them tile_group at a time.
     const int team = omp_get_num_threads(), thread = omp_get_thread_num();
-    const std::int64_t share_end = tile_items * (thread + 1) / team;
-    for (std::int64_t item = tile_items * thread / team; item < share_end;) {
-      const std::int64_t first_tile = item % position_tiles, g = item / position_tiles % s.groups,
-                         n = item / position_tiles / s.groups;
+    const std::int64_t share_end = tile_items * block_parts * (thread + 1) / team;
+    for (std::int64_t item = tile_items * block_parts * thread / team; item < share_end;) {
+      const std::int64_t part = item / tile_items, tile_item = item % tile_items;
+      const std::size_t blocks_begin = blocks.size() * std::size_t(part) / std::size_t(block_parts),
+                        blocks_end = blocks.size() * std::size_t(part + 1) / std::size_t(block_parts);
+      const std::int64_t first_tile = tile_item % position_tiles, g = tile_item / position_tiles % s.groups,
+                         n = tile_item / position_tiles / s.groups;
       const int group_tiles = int(std::min<std::int64_t>({p.tile_group, share_end - item, position_tiles - first_tile}));
       item += group_tiles;
       const float* src_rows = src + (n * in.c + g * cin_g) * in.l;
@@ -526,7 +539,7 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
           else if (tile + group_tiles < position_tiles)
             prefetch_tile_input(p, src_rows, in.l, tile + group_tiles, 0, p.ic_block);
         }
-        for (std::size_t b = 0; b < blocks.size(); ++b) {
+        for (std::size_t b = blocks_begin; b < blocks_end; ++b) {
           const int rows = blocks[b].rows;
           const std::int64_t first_channel = g * cout_g + blocks[b].first_channel;
           for (int j = 0; j < group_tiles; ++j) {
@@ -547,7 +560,7 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
         }
       }
       if (any_partial)
-        for (std::size_t b = 0; b < blocks.size(); ++b)
+        for (std::size_t b = blocks_begin; b < blocks_end; ++b)
           for (int o = 0; o < blocks[b].rows; ++o)
             copy_floats(partial.data() + (b * std::size_t(p.oc_block) + std::size_t(o)) * std::size_t(tile_width),
                         last_valid,

@@ -186,6 +186,22 @@ TEST(mixed_tiles_test, tile_groups_match_reference) {
   }
 }
 
+// Fewer tiles than threads (one sample, a short output): each thread takes a
+// share of the output-channel blocks, of position tiles (with a partial one,
+// and a dot tile for the last position) and of dot tiles.
+TEST(mixed_tiles_test, blocks_shared_between_threads_match_reference) {
+  const auto configs = configs_of({backend::xbyak, backend::llvm});
+  if (configs.empty()) GTEST_SKIP() << "this host has no ISA a JIT backend generates for";
+  std::mt19937 rng(23);
+  const std::pair<const char*, std::int64_t> shapes[] = {
+      {"Conv1d(256, 100, 2, stride=2)", 98},                 // one tile and a dot tile for the 49th position
+      {"Conv1d(320, 72, 3, padding=1, groups=2)", 40},      // one partial tile, two groups
+      {"Conv1d(1024, 300, 1, bias=False)", 4},              // dot tiles only
+  };
+  for (const auto& [shape, l_in] : shapes)
+    for (int threads : {2, 3}) ASSERT_NO_FATAL_FAILURE(check_layer_on(parse_spec(shape), {1, parse_spec(shape).in_channels, l_in}, rng, configs, threads));
+}
+
 // Outputs shorter than a dot tile: a tile's columns span samples (pointwise
 // over a batch, L_out = 1 with and without padding, a few positions each), so
 // some store in place and the rest go to their samples one by one.

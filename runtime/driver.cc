@@ -21,6 +21,12 @@ constexpr double kFlopsPerThread = 1e6;  // below this a second thread costs mor
 // Outputs per lane-tile item: its transposed window and outputs stay in L1.
 constexpr std::int64_t kLaneChunkOutputs = 256;
 
+// How many parts each of `items` splits its `blocks` (of output channels)
+// into, so that `threads` threads all get work: 1 when the items suffice.
+std::int64_t block_parts_for(int threads, std::int64_t items, std::int64_t blocks) {
+  return std::clamp<std::int64_t>((threads + items - 1) / items, 1, blocks);
+}
+
 // Window rows and partial tiles are short (often under 16 floats): inline
 // copies, where a memset or memcpy call would cost more than the copying.
 void copy_floats(const float* from, std::int64_t count, float* to) {
@@ -374,7 +380,7 @@ void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bia
   const std::int64_t positions = out.l - first_position, columns = in.n * positions;
   const std::int64_t tiles = (columns + p.dot_ur - 1) / p.dot_ur;
   const std::int64_t row_blocks = (cout_g + p.dot_rows - 1) / p.dot_rows;
-  const std::int64_t row_parts = std::clamp<std::int64_t>((threads + s.groups * tiles - 1) / (s.groups * tiles), 1, row_blocks);
+  const std::int64_t row_parts = block_parts_for(threads, s.groups * tiles, row_blocks);
   threads = int(std::clamp<std::int64_t>(threads, 1, s.groups * tiles * row_parts));
   // The dot variants, looked up once: [tail block][positions - 1].
   std::vector<conv1d_kernel_fn> dot_entries;
@@ -486,8 +492,7 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
   // short output of one sample), the output-channel blocks are split into
   // parts too, each part a share of every tile's blocks.
   const std::int64_t tile_items = in.n * s.groups * position_tiles;
-  const std::int64_t block_parts =
-      std::clamp<std::int64_t>((threads + tile_items - 1) / tile_items, 1, std::int64_t(blocks.size()));
+  const std::int64_t block_parts = block_parts_for(threads, tile_items, std::int64_t(blocks.size()));
 #pragma omp parallel num_threads(threads)
   {
     std::vector<float> window, partial;  // per thread

@@ -108,9 +108,10 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
     for (int phase : p.phases_used)
       if (phase != 0) phases += fmt::format("  const std::int64_t phase{0} = {0} * args->phase_stride;\n", phase);
 
+  const int acc_rows = v.accumulator_rows();
   std::vector<std::string> names;
   std::string partial_sums;  // start at zero
-  for (int o = 0; o < v.rows; ++o)
+  for (int o = 0; o < acc_rows; ++o)
     for (int j = 0; j < v.ur; ++j) {
       names.push_back(acc(o, j));
       for (int sum = 1; sum < v.sums; ++sum) {
@@ -127,11 +128,12 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
   };
   std::string initialize;
   if (v.accumulate) {  // a later input-channel block: the output so far
-    for (int o = 0; o < v.rows; ++o)
+    for (int o = 0; o < acc_rows; ++o)
       for (int j = 0; j < v.ur; ++j)
         initialize += fmt::format(
             "  {} = {};\n", acc(o, j),
-            say.say("load", fmt::arg("address", fmt::format("dst + {} * args->dst_stride + {}", o, j * p.vlen))));
+            say.say("load", fmt::arg("address", o == 0 ? fmt::format("dst + {}", j * p.vlen)
+                                                       : fmt::format("dst + {} * args->dst_stride + {}", o, j * p.vlen))));
     initialize.pop_back();
   } else if (p.spec.bias && !v.dot) {  // a dot tile adds the bias after the lane sum
     std::string from_bias;
@@ -149,11 +151,14 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
   initialize += partial_sums;
 
   std::string sources;
-  if (p.src_in_registers || v.dot)
+  if ((p.src_in_registers && !v.columns) || v.dot)
     for (int j = 0; j < v.ur; ++j) sources += fmt::format(", s{}", j);
 
   std::string step;
+  int channel = 0;
   for (const auto& op : p.channel_step(v)) {
+    for (; channel < op.channel; ++channel)  // the step's next input channel
+      step += fmt::format("    src += args->src_stride;\n    wei += {};\n", p.channel_weights(v.rows));
     switch (op.what) {
       case kind::load_src:
         step += fmt::format("    s{} = {};\n", op.j, say.say("load", fmt::arg("address", address(op))));
@@ -174,17 +179,22 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
                             say.say("fma", fmt::arg("a", say.say("load", fmt::arg("address", address(op)))),
                                     fmt::arg("b", "w"), fmt::arg("acc", acc(op.o, op.j, op.sum))));
         break;
+      case kind::fma_broadcast_src:
+        step += fmt::format("    {0} = {1};\n", acc(op.o, op.j, op.sum),
+                            say.say("fma", fmt::arg("a", say.say("splat", fmt::arg("value", fmt::format("*({})", address(op))))),
+                                    fmt::arg("b", "w"), fmt::arg("acc", acc(op.o, op.j, op.sum))));
+        break;
     }
   }
   if (!step.empty()) step.pop_back();
 
   std::string store;
-  for (int o = 0; o < v.rows; ++o)
+  for (int o = 0; o < acc_rows; ++o)
     for (int sum = 1; sum < v.sums; ++sum)
       for (int j = 0; j < v.ur; ++j)
         store += fmt::format("  {0} = {1};\n", acc(o, j),
                              say.say("add", fmt::arg("a", acc(o, j)), fmt::arg("b", acc(o, j, sum))));
-  for (int o = 0; o < v.rows; ++o)
+  for (int o = 0; o < acc_rows; ++o)
     for (int j = 0; j < v.ur; ++j) {
       if (v.dot) {  // one float: the lanes summed, then the bias
         const std::string sum = fmt::format("out{}_{}", o, j);
@@ -202,6 +212,8 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
   const std::string tile =
       v.dot     ? fmt::format("{} position(s), a dot tile of {}-float columns", v.ur, p.dot_length)
       : v.lanes ? fmt::format("{} position(s) of {} channel lanes, from a transposed window", v.ur, p.vlen)
+      : v.columns ? fmt::format("{} position(s) of {} output-channel lanes, adding to a position-major scratch{}", v.ur,
+                                v.rows, v.compact ? ", reading a tap-segment window" : "")
             : fmt::format("{} vector(s) of {} positions{}{}", v.ur, p.vlen, v.compact ? ", reading a tap-segment window" : "",
                           v.accumulate ? ", adding to the output" : "");
   return render("aot_variant.cc", fmt::arg("rows", v.rows), fmt::arg("ur", v.ur), fmt::arg("tile", tile),

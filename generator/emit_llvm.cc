@@ -107,14 +107,15 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
         if (phase != 0) phase_start[phase] = b.CreateMul(phase_stride, b.getInt64(std::uint64_t(phase)));
 
     // Accumulators start at the bias, or zero; the other partial sums at zero.
-    const int count = v.rows * v.ur * v.sums;
+    const int acc_rows = v.accumulator_rows();
+    const int count = acc_rows * v.ur * v.sums;
     auto index = [&](int o, int j, int sum = 0) {
       return std::size_t(o * v.ur * v.sums + kernel_plan::acc_column(v, j, sum));
     };
     llvm::Value* zero = llvm::ConstantAggregateZero::get(vec);
     std::vector<llvm::Value*> acc(std::size_t(count), zero);
     if (v.accumulate) {  // a later input-channel block: the output so far
-      for (int o = 0; o < v.rows; ++o) {
+      for (int o = 0; o < acc_rows; ++o) {
         llvm::Value* row = dst_row(o);
         for (int j = 0; j < v.ur; ++j)
           acc[index(o, j)] = b.CreateAlignedLoad(
@@ -160,22 +161,29 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
       wei->addIncoming(wei_start, before);
       for (int i = 0; i < count; ++i) acc[std::size_t(i)] = carried[std::size_t(i)];
 
+      llvm::Value* channel_src = src;  // the step's channel u: u rows and u channels' weights on
+      llvm::Value* channel_wei = wei;
+      int channel = 0;
       auto load_input = [&](const kernel_plan::step_op& op) {
         llvm::Value* at = b.getInt64(std::uint64_t(op.offset));
         if (op.phase != 0) at = b.CreateAdd(phase_start.at(op.phase), at);
-        return b.CreateAlignedLoad(vec, b.CreateInBoundsGEP(f32, src, at), float_align);
+        return b.CreateAlignedLoad(vec, b.CreateInBoundsGEP(f32, channel_src, at), float_align);
       };
       std::vector<llvm::Value*> src_vector(std::size_t(v.ur));
       llvm::Value* weight = nullptr;
       for (const auto& op : p.channel_step(v)) {
+        for (; channel < op.channel; ++channel) {
+          channel_src = b.CreateInBoundsGEP(f32, channel_src, src_stride);
+          channel_wei = b.CreateConstInBoundsGEP1_64(f32, channel_wei, std::uint64_t(p.channel_weights(v.rows)));
+        }
         switch (op.what) {
           case kind::load_src: src_vector[std::size_t(op.j)] = load_input(op); break;
           case kind::load_weight:
-            weight = b.CreateAlignedLoad(vec, b.CreateConstInBoundsGEP1_64(f32, wei, std::uint64_t(op.weight)), float_align);
+            weight = b.CreateAlignedLoad(vec, b.CreateConstInBoundsGEP1_64(f32, channel_wei, std::uint64_t(op.weight)), float_align);
             break;
           case kind::broadcast_weight:
             weight = b.CreateVectorSplat(unsigned(p.vlen),
-                                         b.CreateLoad(f32, b.CreateConstInBoundsGEP1_64(f32, wei, std::uint64_t(op.weight))));
+                                         b.CreateLoad(f32, b.CreateConstInBoundsGEP1_64(f32, channel_wei, std::uint64_t(op.weight))));
             break;
           case kind::fma:
             acc[index(op.o, op.j, op.sum)] =
@@ -184,11 +192,19 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
           case kind::fma_from_memory:
             acc[index(op.o, op.j, op.sum)] = b.CreateCall(fma, {load_input(op), weight, acc[index(op.o, op.j, op.sum)]});
             break;
+          case kind::fma_broadcast_src: {
+            llvm::Value* at = b.getInt64(std::uint64_t(op.offset));
+            if (op.phase != 0) at = b.CreateAdd(phase_start.at(op.phase), at);
+            llvm::Value* input =
+                b.CreateVectorSplat(unsigned(p.vlen), b.CreateLoad(f32, b.CreateInBoundsGEP(f32, channel_src, at)));
+            acc[index(op.o, op.j, op.sum)] = b.CreateCall(fma, {input, weight, acc[index(op.o, op.j, op.sum)]});
+            break;
+          }
         }
       }
       llvm::Value* next_c = b.CreateAdd(c, b.getInt64(1));
-      llvm::Value* next_src = b.CreateInBoundsGEP(f32, src, src_stride);
-      llvm::Value* next_wei = b.CreateConstInBoundsGEP1_64(f32, wei, std::uint64_t(p.channel_weights(v.rows)));
+      llvm::Value* next_src = b.CreateInBoundsGEP(f32, channel_src, src_stride);
+      llvm::Value* next_wei = b.CreateConstInBoundsGEP1_64(f32, channel_wei, std::uint64_t(p.channel_weights(v.rows)));
       llvm::BasicBlock* latch = b.GetInsertBlock();
       b.CreateCondBr(b.CreateICmpULT(next_c, b.getInt64(std::uint64_t(channels))), loop, done);
       c->addIncoming(next_c, latch);
@@ -198,7 +214,7 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
       b.SetInsertPoint(done);
     }
 
-    for (int o = 0; o < v.rows; ++o)
+    for (int o = 0; o < acc_rows; ++o)
       for (int sum = 1; sum < v.sums; ++sum)
         for (int j = 0; j < v.ur; ++j) acc[index(o, j)] = b.CreateFAdd(acc[index(o, j)], acc[index(o, j, sum)]);
     if (v.dot) {
@@ -247,7 +263,7 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
       b.CreateRetVoid();
       continue;
     }
-    for (int o = 0; o < v.rows; ++o) {
+    for (int o = 0; o < acc_rows; ++o) {
       llvm::Value* row = dst_row(o);
       for (int j = 0; j < v.ur; ++j)
         b.CreateAlignedStore(acc[index(o, j)], b.CreateConstInBoundsGEP1_64(f32, row, std::uint64_t(j * p.vlen)),

@@ -44,7 +44,10 @@ std::size_t xbyak_kernel::code_capacity(const kernel_plan& plan) {
   for (const auto& v : plan.variants()) {
     const std::size_t per_tap = std::size_t(v.ur) + v.rows + std::size_t(v.rows) * v.ur;
     const std::size_t per_accumulator = 12 + std::size_t(v.sums) * 2;  // start, fold, lane sum, bias, store
-    const std::size_t step = v.dot ? plan.channel_step(v).size() : per_tap * std::size_t(plan.spec.kernel_size);
+    // A column tile's broadcasts take two instructions on AVX2, its channels two pointer adds.
+    const std::size_t step = v.dot       ? plan.channel_step(v).size()
+                             : v.columns ? 2 * plan.channel_step(v).size() + 2 * std::size_t(v.channel_unroll)
+                                         : per_tap * std::size_t(plan.spec.kernel_size);
     bytes += (step + per_accumulator * v.rows * v.ur + 64) * 10 + 16;
   }
   return (bytes + 4095) / 4096 * 4096;
@@ -100,15 +103,16 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
   // Accumulators start at the bias (or zero); the other partial sums, and a
   // dot tile's accumulators (the bias joins after the lane sum), at zero.
   auto acc = [&](int o, int j, int sum) { return vmm<Vmm>(v.acc_register(o, kernel_plan::acc_column(v, j, sum))); };
-  for (int o = 0; o < rows; ++o)
+  const int acc_rows = v.accumulator_rows();
+  for (int o = 0; o < acc_rows; ++o)
     for (int sum = v.dot ? 0 : 1; sum < v.sums; ++sum)
       for (int j = 0; j < ur; ++j) vxorps(acc(o, j, sum), acc(o, j, sum), acc(o, j, sum));
   Label no_bias, accumulators_ready;
   if (v.accumulate) {  // a later input-channel block: the output so far
     mov(reg_count, reg_dst);
-    for (int o = 0; o < rows; ++o) {
+    for (int o = 0; o < acc_rows; ++o) {
       for (int j = 0; j < ur; ++j) vmovups(acc(o, j, 0), ptr[reg_count + j * vector_bytes]);
-      if (o + 1 < rows) add(reg_count, reg_dst_stride);
+      if (o + 1 < acc_rows) add(reg_count, reg_dst_stride);
     }
   } else if (p.spec.bias && !v.dot) {
     test(reg_bias, reg_bias);
@@ -133,12 +137,18 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
   auto channel_step = [&] {
     using kind = kernel_plan::step_op::kind;
     const Vmm weight = vmm<Vmm>(v.weight);
-    auto src_vector = [&](const kernel_plan::step_op& op) {
+    auto src_at = [&](const kernel_plan::step_op& op) {
       const Reg64* phase = phase_register(op.phase);
       const int disp = int(op.offset) * int(sizeof(float));
-      return phase ? ptr[reg_src + *phase + disp] : ptr[reg_src + disp];
+      return phase ? reg_src + *phase + disp : reg_src + disp;
     };
+    auto src_vector = [&](const kernel_plan::step_op& op) { return ptr[src_at(op)]; };
+    int channel = 0;
     for (const auto& op : step) {
+      for (; channel < op.channel; ++channel) {  // the step's next input channel
+        add(reg_src, reg_src_stride);
+        add(reg_wei, p.channel_weights(rows) * int(sizeof(float)));
+      }
       switch (op.what) {
         case kind::load_src: vmovups(vmm<Vmm>(v.src_register(op.j)), src_vector(op)); break;
         case kind::load_weight: vmovups(weight, ptr[reg_wei + op.weight * int(sizeof(float))]); break;
@@ -147,6 +157,14 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
           break;
         case kind::fma: vfmadd231ps(acc(op.o, op.j, op.sum), vmm<Vmm>(v.src_register(op.j)), weight); break;
         case kind::fma_from_memory: vfmadd231ps(acc(op.o, op.j, op.sum), weight, src_vector(op)); break;
+        case kind::fma_broadcast_src:
+          if (p.target == isa::avx512) {
+            vfmadd231ps(acc(op.o, op.j, op.sum), weight, ptr_b[src_at(op)]);
+          } else {  // no broadcast memory operand
+            vbroadcastss(vmm<Vmm>(v.first_src), src_vector(op));
+            vfmadd231ps(acc(op.o, op.j, op.sum), weight, vmm<Vmm>(v.first_src));
+          }
+          break;
       }
     }
   };
@@ -166,7 +184,7 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
     jnz(channel_loop, T_NEAR);
   }
 
-  for (int o = 0; o < rows; ++o)
+  for (int o = 0; o < acc_rows; ++o)
     for (int sum = 1; sum < v.sums; ++sum)
       for (int j = 0; j < ur; ++j) vaddps(acc(o, j, 0), acc(o, j, 0), acc(o, j, sum));
   if (v.dot) {
@@ -204,9 +222,9 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
       if (o + 1 < rows) add(reg_dst, reg_dst_stride);
     }
   } else {
-    for (int o = 0; o < rows; ++o) {
+    for (int o = 0; o < acc_rows; ++o) {
       for (int j = 0; j < ur; ++j) vmovups(ptr[reg_dst + j * vector_bytes], acc(o, j, 0));
-      if (o + 1 < rows) add(reg_dst, reg_dst_stride);
+      if (o + 1 < acc_rows) add(reg_dst, reg_dst_stride);
     }
   }
   for (auto it = pushed.rbegin(); it != pushed.rend(); ++it) pop(*it);

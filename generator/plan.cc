@@ -82,7 +82,7 @@ std::vector<kernel_plan::variant> kernel_plan::variants() const {
           for (int ur = 1; ur <= ur_w; ++ur) {
             // Spare accumulators: the columns ur..ur_w - 1 whole tiles use.
             const int sums = partial_sums(rows * ur, rows * ur_w, spec.kernel_size);
-            all.push_back({rows, ur, compact, sums, false, accumulate, false, ur_w, src_register(0), weight_register()});
+            all.push_back({rows, ur, compact, sums, false, accumulate, false, false, ur_w, src_register(0), weight_register()});
           }
   }
   for (int rows : {dot_rows, dot_tail})
@@ -91,19 +91,35 @@ std::vector<kernel_plan::variant> kernel_plan::variants() const {
         const int spare = vector_registers(target) - ur - 1;  // after src(j) and the weight
         const int sums = partial_sums(rows * ur, spare, dot_length / vlen);
         const int accumulators = rows * ur * sums;
-        all.push_back({rows, ur, false, sums, true, false, false, ur * sums, accumulators, accumulators + ur});
+        all.push_back({rows, ur, false, sums, true, false, false, false, ur * sums, accumulators, accumulators + ur});
       }
   if (lane_ur > 0) {
     // One row of lane_ur positions, the input from memory: registers are the
     // accumulators (and their partial sums) and the weight vector.
     const int sums = partial_sums(lane_ur, vector_registers(target) - 1 - lane_ur, spec.kernel_size);
     const int accumulators = lane_ur * sums;
-    all.push_back({1, lane_ur, false, sums, false, false, true, accumulators, accumulators, accumulators});
+    all.push_back({1, lane_ur, false, sums, false, false, true, false, accumulators, accumulators, accumulators});
   }
+  // The column tile reads the last tile's window (never in place): compact
+  // when the plan's windows are. Its ur chains are few: a step covers enough
+  // input channels (a divisor of ic_block) for kChainsInFlight partial sums.
+  // Registers: the accumulators, a broadcast input (AVX2 has no broadcast
+  // memory operand), the weight vector.
+  for (int rows : {oc_block, oc_tail})
+    if (rows > 0)
+      for (int ur = 1; ur <= column_ur; ++ur) {
+        int unroll = 1;
+        while (ur * spec.kernel_size * unroll < kChainsInFlight && ic_block % (2 * unroll) == 0) unroll *= 2;
+        const int sums = partial_sums(ur, vector_registers(target) - 2, spec.kernel_size * unroll);
+        const int accumulators = ur * sums;
+        all.push_back({rows, ur, compact_windows, sums, false, true, false, true, accumulators, accumulators,
+                       accumulators + 1, unroll});
+      }
   return all;
 }
 
 std::string kernel_plan::variant::name() const {
+  if (columns) return fmt::format("{}x{}_columns{}", rows, ur, compact ? "_compact" : "");
   return fmt::format("{}x{}{}{}", rows, ur, compact ? "_compact" : dot ? "_dot" : lanes ? "_lanes" : "",
                      accumulate ? "_accumulate" : "");
 }
@@ -122,6 +138,11 @@ int kernel_plan::lane_variant_index() const {
   // After the last dot variant, or where the first would be.
   return dot_rows > 0 ? variant_index(dot_tail > 0 ? dot_tail : dot_rows, dot_ur, false, true) + 1
                       : variant_index(dot_rows, 1, false, true);
+}
+
+int kernel_plan::column_variant_index(int rows, int ur) const {
+  const int first = lane_ur > 0 ? lane_variant_index() + 1 : lane_variant_index();
+  return first + (rows == oc_block ? 0 : column_ur) + ur - 1;
 }
 
 bool kernel_plan::use_dot_tile(std::int64_t l_out) const {
@@ -151,6 +172,20 @@ std::vector<kernel_plan::step_op> kernel_plan::channel_step(const variant& v) co
         for (int j = 0; j < v.ur; ++j) ops.push_back({kind::fma, o, j, 0, 0, 0, sum});
       }
     }
+    return ops;
+  }
+  if (v.columns) {
+    // Tap k's weights for the block's rows, a vector (the lanes past rows
+    // ignored), times each position's input, broadcast; channel u's taps add
+    // into partial sums after channel u - 1's.
+    for (int u = 0; u < v.channel_unroll; ++u)
+      for (int k = 0; k < int(spec.kernel_size); ++k) {
+        const int phase = v.compact ? 0 : taps[std::size_t(k)].phase;
+        const std::int64_t offset = v.compact ? std::int64_t(k) * tile_width() : taps[std::size_t(k)].offset;
+        const int sum = int((u * spec.kernel_size + k) % v.sums);
+        ops.push_back({kind::load_weight, 0, 0, 0, 0, k * v.rows, 0, u});
+        for (int j = 0; j < v.ur; ++j) ops.push_back({kind::fma_broadcast_src, 0, j, phase, offset + j, 0, sum, u});
+      }
     return ops;
   }
   if (v.lanes) {
@@ -190,7 +225,7 @@ std::int64_t kernel_plan::weight_block_offset(std::int64_t group, int block) con
 
 std::vector<float> kernel_plan::pack_weights(const float* weight) const {
   const std::int64_t cin_g = spec.in_channels_per_group(), k_size = spec.kernel_size;
-  std::vector<float> packed(static_cast<std::size_t>(lane_weight_offset(lane_blocks())));
+  std::vector<float> packed(static_cast<std::size_t>(lane_weight_offset(lane_blocks()) + (column_ur > 0 ? vlen : 0)));
   for (std::int64_t c = 0; c < spec.out_channels && lane_ur > 0; ++c)  // depthwise: weight (C, 1, K)
     for (std::int64_t k = 0; k < k_size; ++k) packed[std::size_t(lane_weight_offset(c / vlen) + k * vlen + c % vlen)] = weight[c * k_size + k];
   for (std::int64_t o = 0; dot_rows > 0 && o < spec.out_channels; ++o)
@@ -225,7 +260,7 @@ std::int64_t kernel_plan::window_phase_length() const {
 }
 
 std::string kernel_plan::describe() const {
-  return fmt::format("{} {}: tile {} oc x {}x{} positions{}{}{}{}, {}, {} of {} vector registers{}{}",
+  return fmt::format("{} {}: tile {} oc x {}x{} positions{}{}{}{}, {}, {} of {} vector registers{}{}{}",
                      isa_name(target), depthwise ? "depthwise" : "dense", oc_block, ur_w, vlen,
                      oc_tail ? fmt::format(" (oc tail {})", oc_tail) : "",
                      splits_channels() ? fmt::format(", {} input channels a call", ic_block) : "",
@@ -237,7 +272,8 @@ std::string kernel_plan::describe() const {
                      dot_rows ? fmt::format("; short outputs: dot tile {} oc x {} positions of {} floats", dot_rows,
                                             dot_ur, dot_length)
                               : "",
-                     lane_ur ? fmt::format("; channel lanes: {} channels x {} positions", vlen, lane_ur) : "");
+                     lane_ur ? fmt::format("; channel lanes: {} channels x {} positions", vlen, lane_ur) : "",
+                     column_ur ? fmt::format("; last positions: column tile of up to {}", column_ur) : "");
 }
 
 std::string kernel_plan::name() const {
@@ -347,6 +383,10 @@ std::optional<kernel_plan> make_plan(const conv1d_spec& spec, isa target, std::s
     for (int ur = 1; ur <= (registers >= 32 ? 8 : 4); ++ur)
       if (plan.dot_rows * ur <= 2 * kChainsInFlight && plan.dot_rows * ur + ur + 1 <= registers) plan.dot_ur = ur;
   }
+
+  // A column tile where it costs fewer FMAs than a position vector (fewer
+  // positions than rows) and a vector holds the rows.
+  if (!plan.depthwise && plan.oc_block <= plan.vlen) plan.column_ur = plan.oc_block - 1;
 
   const std::int64_t lane_reach = ((plan.lane_ur - 1) * spec.stride + (spec.kernel_size - 1) * spec.dilation + 1) *
                                   plan.vlen * std::int64_t{sizeof(float)};

@@ -83,6 +83,17 @@ struct kernel_plan {
    * j's tap k is at window position j * stride + k * dilation: no phases.
    * lane_ur == 0: the layer has no lane tile (portable plans never do). */
   int lane_ur = 0;
+  /** The column tile, for the last few positions of an output (a partial
+   * last vector): a vector holds the block's rows (output channels) at one
+   * position, so the block's packed weights, just read by the position tiles,
+   * serve as vectors (rows floats of tap k at k * rows, the lanes past rows
+   * ignored), and each input is broadcast. It costs a position per FMA where a
+   * position vector costs rows FMAs for up to vlen positions, so it takes up
+   * to column_ur < rows positions; a wav2vec2 layer with 49 outputs ran its
+   * 49th on a dot tile, streaming a second copy of 2 MiB of weights. It always
+   * adds to its output, position-major (column j at j * vlen), which the
+   * driver starts at the bias and scatters to the rows. 0: no column tile. */
+  int column_ur = 0;
 
   int tile_width() const { return ur_w * vlen; }
   /** Phases other than 0 the taps read: each needs a register for its offset. */
@@ -103,10 +114,14 @@ struct kernel_plan {
     bool dot = false;  // a dot tile: ur positions, one accumulator each, summed across lanes
     bool accumulate = false;  // starts from the output (a later input-channel block), not the bias
     bool lanes = false;       // a channel-lane tile: the bias is a vector, not a broadcast
+    bool columns = false;     // a column tile: one accumulator row, a vector of rows per position
     // Vector registers: acc(o, column) at o * row_registers + column, then
     // src(j) from first_src, then the weight.
     int row_registers = 0, first_src = 0, weight = 0;
+    int channel_unroll = 1;  // input channels a step covers: a column tile's few chains need more taps
     int acc_register(int o, int column) const { return o * row_registers + column; }
+    /** Rows of accumulators: a column tile's rows are its lanes. */
+    int accumulator_rows() const { return columns ? 1 : rows; }
     int src_register(int j) const { return first_src + j; }
     /** Whether the step reads phase rows (a compact window holds tap k at k *
      * tile_width(), dot columns and lane windows their taps in a row). */
@@ -125,6 +140,7 @@ struct kernel_plan {
       load_weight,       // the weight register = the packed weights from `weight` on (dot tiles)
       fma,               // acc(o, j) += src(j) * weight register
       fma_from_memory,   // acc(o, j) += the input vector at (phase, offset) * weight register
+      fma_broadcast_src, // acc(o, j) += the input float at (phase, offset), in every lane, * weight register
     };
     kind what;
     int o = 0, j = 0;          // tile row (output channel of the block) and vector
@@ -132,17 +148,24 @@ struct kernel_plan {
     std::int64_t offset = 0;   // floats into that phase, from the tile's first output
     int weight = 0;            // float index in the channel's packed weights
     int sum = 0;               // the partial-sum set an FMA adds into
+    int channel = 0;           // the step's input channel the op reads (< the variant's channel_unroll)
   };
   std::vector<step_op> channel_step(const variant& v) const;
-  /** How many times a kernel runs its step: once per input channel, or once
-   * for a dot tile, whose step covers the whole reduction. */
-  std::int64_t channel_steps(const variant& v) const { return v.dot || v.lanes ? 1 : ic_block; }
+  /** How many times a kernel runs its step: once per channel_unroll input
+   * channels, or once for a dot or lane tile, whose step covers the whole
+   * reduction. Within a step, the ops of channel u read u input rows and u
+   * channels' weights on. */
+  std::int64_t channel_steps(const variant& v) const { return v.dot || v.lanes ? 1 : ic_block / v.channel_unroll; }
   bool splits_channels() const { return ic_block < spec.in_channels_per_group(); }
   /** Packed weight floats per input channel of a block of `rows`. */
   int channel_weights(int rows) const { return int(spec.kernel_size) * rows; }
   int variant_index(int rows, int ur, bool compact, bool dot = false, bool accumulate = false) const;
-  /** The lane tile's variant, the last one. */
+  /** The lane tile's variant, after the dot tiles. */
   int lane_variant_index() const;
+  /** The column tile of `rows` (oc_block or oc_tail) by `ur` positions, the last ones. */
+  int column_variant_index(int rows, int ur) const;
+  /** Whether the last `positions` of an output past its whole vectors run on a column tile. */
+  bool use_column_tile(std::int64_t positions) const { return positions > 0 && positions <= column_ur; }
   /** Whether an output of length l_out runs on dot tiles: fewer operations. */
   bool use_dot_tile(std::int64_t l_out) const;
   int blocks_per_group() const;  // full blocks plus the tail block
@@ -167,7 +190,8 @@ struct kernel_plan {
     return spec.weight_count() + (group * spec.out_channels_per_group() + row) * dot_length;
   }
   /** With a lane tile, then per block of vlen channels [K][vlen] (lanes past
-   * C_out zero), from lane_weight_offset(0). */
+   * C_out zero), from lane_weight_offset(0). With a column tile, vlen zeros
+   * after everything: its last weight vector reads past the last block. */
   std::int64_t lane_weight_offset(std::int64_t block) const {
     return dot_weight_offset(spec.groups, 0) + block * spec.kernel_size * vlen;
   }

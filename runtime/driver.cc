@@ -99,15 +99,17 @@ struct window_row_runs {
 // The input a windowed tile reads for input channels [first_channel,
 // first_channel + channels), in the plan's layout: per channel, `stride` phase
 // rows (phase r: positions first + r + m * stride), or K tap segments (tap k:
-// positions first + k * dilation + m * stride).
+// positions first + k * dilation + m * stride). Only the first `filled` floats
+// of each row: the last tile's kernels read no further.
 void build_window(const kernel_plan& p, const float* src_rows, std::int64_t l_in, std::int64_t tile,
-                  std::int64_t first_channel, std::int64_t channels, std::int64_t phase_length, float* window) {
+                  std::int64_t first_channel, std::int64_t channels, std::int64_t phase_length, std::int64_t filled,
+                  float* window) {
   const conv1d_spec& s = p.spec;
   const std::int64_t first = p.window_first(tile);
   const std::int64_t rows = p.compact_windows ? s.kernel_size : s.stride;
   const std::int64_t length = p.compact_windows ? p.tile_width() : phase_length;
   for (std::int64_t r = 0; r < rows; ++r) {
-    const window_row_runs runs(s, l_in, first + (p.compact_windows ? r * s.dilation : r), s.stride, length);
+    const window_row_runs runs(s, l_in, first + (p.compact_windows ? r * s.dilation : r), s.stride, std::min(filled, length));
     for (std::int64_t c = 0; c < channels; ++c)
       runs.fill(s, src_rows + (first_channel + c) * l_in, l_in, window + (c * rows + r) * length);
   }
@@ -478,12 +480,19 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
   const std::int64_t window_row_floats = p.window_row_floats(), window_phase_length = p.window_phase_length();
   const kernel_plan::tile_range middle = p.in_place_tiles(in.l, out.l);
   const std::int64_t pad_left = s.pad_left();
-  // Every tile but the last is whole; the last runs the narrowest variant that
-  // covers it, or, with few positions, the dot tile after the others.
+  // Every tile but the last is whole. The last runs its whole vectors, then
+  // its last few positions on the column tile, or else the narrowest variant
+  // that covers it, or, with few positions, the dot tile after the others.
   const std::int64_t last_valid = out.l - (tiles - 1) * tile_width;
+  const int last_columns = p.use_column_tile(last_valid % p.vlen) ? int(last_valid % p.vlen) : 0;
+  const int last_ur = int(last_columns ? last_valid / p.vlen : (last_valid + p.vlen - 1) / p.vlen);
   const std::int64_t position_tiles =
-      tiles > 1 && last_valid < tile_width && p.use_dot_tile(last_valid) ? tiles - 1 : tiles;
-  const int last_ur = int((last_valid + p.vlen - 1) / p.vlen);
+      !last_columns && tiles > 1 && last_valid < tile_width && p.use_dot_tile(last_valid) ? tiles - 1 : tiles;
+  const std::int64_t column_floats = std::int64_t(last_columns) * p.vlen;  // a block's column scratch
+  // Floats of each window row the last tile's kernels read: its vectors and
+  // columns, and in a phase row the reach of the taps past them.
+  const std::int64_t last_reads = std::int64_t(last_ur) * p.vlen + last_columns;
+  const std::int64_t last_window_row = p.compact_windows ? last_reads : last_reads + p.taps.back().offset;
 
   const std::int64_t channel_blocks = cin_g == 0 ? 1 : cin_g / p.ic_block;  // no input channels: the bias
   const std::int64_t window_floats = p.ic_block * window_row_floats;
@@ -495,7 +504,7 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
   const std::int64_t block_parts = block_parts_for(threads, tile_items, std::int64_t(blocks.size()));
 #pragma omp parallel num_threads(threads)
   {
-    std::vector<float> window, partial;  // per thread
+    std::vector<float> window, partial, columns;  // per thread
     std::vector<conv1d_args> args(std::size_t(p.tile_group));  // per tile of a group
     std::vector<char> windowed(std::size_t(p.tile_group));
     // Each thread takes a contiguous share of the items, as a static schedule
@@ -512,7 +521,7 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
       item += group_tiles;
       const float* src_rows = src + (n * in.c + g * cin_g) * in.l;
       window.resize(std::size_t(group_tiles * window_floats));
-      bool any_partial = false;
+      bool any_partial = false, any_columns = false;
       for (int j = 0; j < group_tiles; ++j) {
         const std::int64_t tile = first_tile + j;
         windowed[j] = tile < middle.first || tile >= middle.end;
@@ -521,9 +530,17 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
         args[j].phase_stride = windowed[j] ? window_phase_length : 0;
         args[j].dst_stride = out.l;
         // The last vector partial: every block's rows go through a scratch tile.
-        any_partial |= tile == tiles - 1 && last_valid != std::int64_t(last_ur) * p.vlen;
+        any_partial |= tile == tiles - 1 && !last_columns && last_valid != std::int64_t(last_ur) * p.vlen;
+        any_columns |= tile == tiles - 1 && last_columns > 0;
       }
       if (any_partial) partial.resize(blocks.size() * std::size_t(p.oc_block * tile_width));
+      if (any_columns) {  // the column tile adds to its scratch: it starts at the bias
+        columns.assign(blocks.size() * std::size_t(column_floats), 0.0f);
+        for (std::size_t b = blocks_begin; b < blocks_end && bias; ++b)
+          for (int j = 0; j < last_columns; ++j)
+            copy_floats(bias + g * cout_g + blocks[b].first_channel, blocks[b].rows,
+                        columns.data() + b * std::size_t(column_floats) + std::size_t(j * p.vlen));
+      }
       // Input-channel blocks outside, output-channel blocks inside: a block of
       // the tiles' input (their windows, built per block) stays in cache while
       // every output block reads it.
@@ -533,7 +550,8 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
           const std::int64_t tile = first_tile + j;
           if (windowed[j]) {
             args[j].src = window.data() + j * window_floats;
-            build_window(p, src_rows, in.l, tile, c, p.ic_block, window_phase_length, window.data() + j * window_floats);
+            build_window(p, src_rows, in.l, tile, c, p.ic_block, window_phase_length,
+                         tile == tiles - 1 ? last_window_row : window_phase_length, window.data() + j * window_floats);
           } else {
             args[j].src = src_rows + c * in.l + tile * tile_width - pad_left;
           }
@@ -560,7 +578,13 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
             } else {
               a.dst = dst + (n * out.c + first_channel) * out.l + tile * tile_width;
             }
-            k.entry(rows, ur, windowed[j] && p.compact_windows, false, c > 0)(&a);
+            if (ur > 0) k.entry(rows, ur, windowed[j] && p.compact_windows, false, c > 0)(&a);
+            if (last && last_columns) {
+              conv1d_args column = a;
+              column.src = a.src + last_ur * p.vlen;
+              column.dst = columns.data() + b * std::size_t(column_floats);
+              k.entries[std::size_t(p.column_variant_index(rows, last_columns))](&column);
+            }
           }
         }
       }
@@ -570,6 +594,14 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
             copy_floats(partial.data() + (b * std::size_t(p.oc_block) + std::size_t(o)) * std::size_t(tile_width),
                         last_valid,
                         dst + (n * out.c + g * cout_g + blocks[b].first_channel + o) * out.l + (tiles - 1) * tile_width);
+      if (any_columns)  // position-major to the rows
+        for (std::size_t b = blocks_begin; b < blocks_end; ++b) {
+          float* to = dst + (n * out.c + g * cout_g + blocks[b].first_channel) * out.l + (tiles - 1) * tile_width +
+                      last_ur * p.vlen;
+          const float* from = columns.data() + b * std::size_t(column_floats);
+          for (int o = 0; o < blocks[b].rows; ++o)
+            for (int j = 0; j < last_columns; ++j) to[o * out.l + j] = from[j * p.vlen + o];
+        }
     }
   }
   if (position_tiles < tiles)

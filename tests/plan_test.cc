@@ -2,6 +2,7 @@
 // Plan invariants: register budget, every output written once, tails, packing.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 
 #include "generator/plan.h"
@@ -37,6 +38,12 @@ TEST(plan_test, register_budget_holds) {
       for (const auto& v : p.variants()) {
         const int columns = v.ur * v.sums;
         EXPECT_LE(columns, v.row_registers) << text;
+        if (v.columns) {  // the accumulators, one broadcast input, the weight vector
+          EXPECT_EQ(v.first_src, columns) << text;
+          EXPECT_EQ(v.weight, columns + 1) << text;
+          EXPECT_LT(v.weight, vector_registers(target)) << text;
+          continue;
+        }
         EXPECT_LE(v.acc_register(v.rows - 1, columns - 1), v.first_src - (p.src_in_registers || v.dot ? 1 : 0)) << text;
         EXPECT_LE(v.first_src + v.ur - 1, v.weight - 1 + (p.src_in_registers || v.dot ? 0 : v.ur)) << text;
         EXPECT_LT(v.weight, vector_registers(target)) << text;
@@ -53,7 +60,8 @@ TEST(plan_test, channel_step_covers_every_fma_once) {
     for (const char* text : kSpecs) {
       const kernel_plan p = plan_of(text, target);
       for (const auto& v : p.variants()) {
-        if (v.dot || v.lanes) continue;  // dot_step_covers_the_reduction, lane_step_...
+        if (v.dot || v.lanes || v.columns) continue;  // dot_step_covers_the_reduction, lane_step_..., column_step_...
+        EXPECT_EQ(p.channel_steps(v), p.ic_block) << text;  // a step per input channel
         std::vector<int> fmas(std::size_t(v.rows * v.ur * p.spec.kernel_size), 0);
         std::vector<std::int64_t> loaded(std::size_t(v.ur), -1);
         int weight = -1, tap = -1;
@@ -67,7 +75,8 @@ TEST(plan_test, channel_step_covers_every_fma_once) {
               tap = op.weight / v.rows;
               EXPECT_EQ(op.weight % v.rows, op.o);
               break;
-            case kind::load_weight: ADD_FAILURE() << "a position tile broadcasts its weights"; break;
+            case kind::load_weight:
+            case kind::fma_broadcast_src: ADD_FAILURE() << "a position tile broadcasts its weights"; break;
             case kind::fma:
             case kind::fma_from_memory: {
               ASSERT_GE(tap, 0) << text;
@@ -170,6 +179,70 @@ TEST(plan_test, lane_step_covers_every_position_and_tap) {
   EXPECT_EQ(plan_of("Conv1d(8, 8, 5, groups=8)", isa::avx512).lane_ur, 16);  // 8 of 16: half
   EXPECT_EQ(plan_of("Conv1d(256, 256, 31, padding=15, groups=256)", isa::avx2).lane_ur, 8);
   EXPECT_EQ(plan_of("Conv1d(512, 512, 3)", isa::avx512).lane_ur, 0);  // dense
+}
+
+// The column tile: each (position, tap) FMA once, tap k's weights for the
+// block's rows (a vector at k * rows), the input of position j broadcast from
+// the tap's phase and offset plus j; found by column_variant_index.
+TEST(plan_test, column_step_covers_every_position_and_tap) {
+  using kind = kernel_plan::step_op::kind;
+  for (isa target : {isa::scalar, isa::avx2, isa::avx512})
+    for (const char* text : kSpecs) {
+      const kernel_plan p = plan_of(text, target);
+      if (p.depthwise || p.oc_block == 1 || p.oc_block > p.vlen) {  // no rows to spare, or more than a vector holds
+        EXPECT_EQ(p.column_ur, 0) << text;
+        continue;
+      }
+      EXPECT_EQ(p.column_ur, p.oc_block - 1) << text;
+      EXPECT_FALSE(p.use_column_tile(0));
+      EXPECT_TRUE(p.use_column_tile(p.column_ur));
+      EXPECT_FALSE(p.use_column_tile(p.column_ur + 1));
+      const auto variants = p.variants();
+      int seen = 0;
+      for (int rows : {p.oc_block, p.oc_tail})
+        for (int ur = 1; rows > 0 && ur <= p.column_ur; ++ur, ++seen) {
+          const auto& v = variants[std::size_t(p.column_variant_index(rows, ur))];
+          ASSERT_TRUE(v.columns) << text;
+          EXPECT_EQ(v.rows, rows);
+          EXPECT_EQ(v.ur, ur);
+          EXPECT_TRUE(v.accumulate);
+          EXPECT_EQ(v.compact, p.compact_windows);
+          EXPECT_EQ(v.accumulator_rows(), 1);
+          // A step covers channel_unroll channels, enough for the FMA chains when ic_block allows.
+          EXPECT_EQ(p.ic_block % v.channel_unroll, 0);
+          EXPECT_EQ(p.channel_steps(v), p.ic_block / v.channel_unroll);
+          if (p.ic_block % 8 == 0) {
+            EXPECT_GE(ur * v.sums, std::min<std::int64_t>(8, ur * p.spec.kernel_size * v.channel_unroll)) << text;
+          }
+          const std::int64_t taps = p.spec.kernel_size * v.channel_unroll;  // (channel, tap) pairs of a step
+          std::vector<int> fmas(std::size_t(ur * taps), 0);
+          int tap = -1, channel = -1;
+          for (const auto& op : p.channel_step(v)) {
+            switch (op.what) {
+              case kind::load_weight:
+                EXPECT_EQ(op.weight % rows, 0);
+                tap = op.weight / rows;
+                channel = op.channel;
+                break;
+              case kind::fma_broadcast_src: {
+                ASSERT_GE(tap, 0) << text;
+                const tap_source& t = p.taps[std::size_t(tap)];
+                EXPECT_EQ(op.phase, v.compact ? 0 : t.phase) << text;
+                EXPECT_EQ(op.offset, (v.compact ? std::int64_t(tap) * p.tile_width() : t.offset) + op.j) << text;
+                EXPECT_EQ(op.o, 0);
+                ASSERT_EQ(op.channel, channel);
+                ASSERT_LT(channel, v.channel_unroll);
+                EXPECT_EQ(op.sum, (channel * p.spec.kernel_size + tap) % v.sums);
+                ++fmas[std::size_t((channel * p.spec.kernel_size + tap) * ur + op.j)];
+                break;
+              }
+              default: ADD_FAILURE() << "a column tile loads weight vectors and broadcasts its inputs"; break;
+            }
+          }
+          for (int count : fmas) EXPECT_EQ(count, 1) << text;
+        }
+      EXPECT_EQ(std::count_if(variants.begin(), variants.end(), [](const auto& v) { return v.columns; }), seen) << text;
+    }
 }
 
 TEST(plan_test, lane_packing_puts_channels_in_lanes) {
@@ -312,7 +385,7 @@ TEST(plan_test, packing_puts_block_rows_fastest) {
           }
   // Then the dot tile's rows: the weight row, zero-padded to dot_length.
   ASSERT_GT(p.dot_rows, 0);
-  ASSERT_EQ(packed.size(), std::size_t(p.dot_weight_offset(2, 0)));
+  ASSERT_EQ(packed.size(), std::size_t(p.dot_weight_offset(2, 0) + (p.column_ur > 0 ? p.vlen : 0)));
   for (std::int64_t g = 0; g < 2; ++g)
     for (std::int64_t o = 0; o < 5; ++o)
       for (std::int64_t i = 0; i < p.dot_length; ++i)

@@ -141,24 +141,37 @@ TEST(lane_tile_test, long_depthwise_rows_match_reference) {
     }
 }
 
-// A last tile with a position or two left over runs on the dot tile after
-// the position tiles: every padding mode, strided or not, batched.
-TEST(mixed_tiles_test, leftover_positions_on_the_dot_tile_match_reference) {
+// The last few positions of an output, past its whole tiles: on the column
+// tile (after the last tile's whole vectors, if any), with a split reduction
+// (column calls adding up across input-channel blocks), tap-segment windows
+// and an output-channel tail; or, where the plan has no column tile (one
+// output channel a group), on the dot tile.
+TEST(mixed_tiles_test, leftover_positions_match_reference) {
   const auto configs = configs_of({backend::xbyak, backend::llvm});
   if (configs.empty()) GTEST_SKIP() << "this host has no ISA a JIT backend generates for";
   std::mt19937 rng(13);
   for (const char* mode : {"zeros", "reflect", "replicate", "circular"})
     for (const char* shape : {"Conv1d(64, 40, 3, stride=2, padding=1, padding_mode='{}')",
-                              "Conv1d(24, 30, 5, padding=2, dilation=2, groups=2, padding_mode='{}')"})
-      for (std::int64_t leftover : {1, 2}) {
-        const conv1d_spec s = spec_in_mode(shape, mode);
-        std::string why;
-        const kernel_plan p = *make_plan(s, isa::avx512, &why);
+                              "Conv1d(24, 30, 5, padding=2, dilation=2, groups=2, padding_mode='{}')",
+                              "Conv1d(320, 47, 3, stride=2, padding=1, padding_mode='{}')",
+                              "Conv1d(16, 20, 3, padding=100, dilation=100, padding_mode='{}')",
+                              "Conv1d(24, 6, 5, padding=2, groups=6, padding_mode='{}')"}) {
+      const conv1d_spec s = spec_in_mode(shape, mode);
+      const kernel_plan p = *make_plan(s, isa::avx512, nullptr);
+      std::vector<std::int64_t> leftovers{1, 2};
+      if (p.column_ur > 0) leftovers.insert(leftovers.end(), {p.column_ur, p.vlen + 1});
+      for (std::int64_t leftover : leftovers) {
         const std::int64_t l_out = 2 * p.tile_width() + leftover;
-        ASSERT_TRUE(p.use_dot_tile(leftover) && !p.use_dot_tile(l_out)) << to_string(s);
+        if (p.column_ur > 0) ASSERT_TRUE(p.use_column_tile(leftover % p.vlen)) << to_string(s);
+        else ASSERT_TRUE(p.use_dot_tile(leftover) && !p.use_dot_tile(l_out)) << to_string(s);
         const std::int64_t l_in = (l_out - 1) * s.stride + s.receptive_field() - s.pad_left() - s.pad_right();
         ASSERT_NO_FATAL_FAILURE(check_layer_on(s, {2, s.in_channels, l_in}, rng, configs));
       }
+    }
+  // The cases above: a split reduction, tap-segment windows, an oc tail.
+  const kernel_plan split = *make_plan(parse_spec("Conv1d(320, 47, 3, stride=2, padding=1)"), isa::avx512, nullptr);
+  EXPECT_TRUE(split.splits_channels() && split.oc_tail > 0);
+  EXPECT_TRUE(make_plan(parse_spec("Conv1d(16, 20, 3, padding=100, dilation=100)"), isa::avx512, nullptr)->compact_windows);
 }
 
 // Layers with large weights, or short reductions, run tiles in groups that
@@ -188,13 +201,13 @@ TEST(mixed_tiles_test, tile_groups_match_reference) {
 
 // Fewer tiles than threads (one sample, a short output): each thread takes a
 // share of the output-channel blocks, of position tiles (with a partial one,
-// and a dot tile for the last position) and of dot tiles.
+// and a column tile for the last position) and of dot tiles.
 TEST(mixed_tiles_test, blocks_shared_between_threads_match_reference) {
   const auto configs = configs_of({backend::xbyak, backend::llvm});
   if (configs.empty()) GTEST_SKIP() << "this host has no ISA a JIT backend generates for";
   std::mt19937 rng(23);
   const std::pair<const char*, std::int64_t> shapes[] = {
-      {"Conv1d(256, 100, 2, stride=2)", 98},                 // one tile and a dot tile for the 49th position
+      {"Conv1d(256, 100, 2, stride=2)", 98},                 // one tile and a column tile for the 49th position
       {"Conv1d(320, 72, 3, padding=1, groups=2)", 40},      // one partial tile, two groups
       {"Conv1d(1024, 300, 1, bias=False)", 4},              // dot tiles only
   };

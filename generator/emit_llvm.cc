@@ -164,11 +164,12 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
       llvm::Value* channel_src = src;  // the step's channel u: u rows and u channels' weights on
       llvm::Value* channel_wei = wei;
       int channel = 0;
-      auto load_input = [&](const kernel_plan::step_op& op) {
+      auto input_at = [&](const kernel_plan::step_op& op) {
         llvm::Value* at = b.getInt64(std::uint64_t(op.offset));
         if (op.phase != 0) at = b.CreateAdd(phase_start.at(op.phase), at);
-        return b.CreateAlignedLoad(vec, b.CreateInBoundsGEP(f32, channel_src, at), float_align);
+        return b.CreateInBoundsGEP(f32, channel_src, at);
       };
+      auto load_input = [&](const kernel_plan::step_op& op) { return b.CreateAlignedLoad(vec, input_at(op), float_align); };
       std::vector<llvm::Value*> src_vector(std::size_t(v.ur));
       llvm::Value* weight = nullptr;
       for (const auto& op : p.channel_step(v)) {
@@ -193,10 +194,7 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
             acc[index(op.o, op.j, op.sum)] = b.CreateCall(fma, {load_input(op), weight, acc[index(op.o, op.j, op.sum)]});
             break;
           case kind::fma_broadcast_src: {
-            llvm::Value* at = b.getInt64(std::uint64_t(op.offset));
-            if (op.phase != 0) at = b.CreateAdd(phase_start.at(op.phase), at);
-            llvm::Value* input =
-                b.CreateVectorSplat(unsigned(p.vlen), b.CreateLoad(f32, b.CreateInBoundsGEP(f32, channel_src, at)));
+            llvm::Value* input = b.CreateVectorSplat(unsigned(p.vlen), b.CreateLoad(f32, input_at(op)));
             acc[index(op.o, op.j, op.sum)] = b.CreateCall(fma, {input, weight, acc[index(op.o, op.j, op.sum)]});
             break;
           }

@@ -134,6 +134,10 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
 
   // One input channel: the plan's channel step, every tap, row and vector.
   const std::vector<kernel_plan::step_op> step = p.channel_step(v);
+  auto next_channel = [&] {
+    add(reg_src, reg_src_stride);
+    add(reg_wei, p.channel_weights(rows) * int(sizeof(float)));
+  };
   auto channel_step = [&] {
     using kind = kernel_plan::step_op::kind;
     const Vmm weight = vmm<Vmm>(v.weight);
@@ -145,10 +149,7 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
     auto src_vector = [&](const kernel_plan::step_op& op) { return ptr[src_at(op)]; };
     int channel = 0;
     for (const auto& op : step) {
-      for (; channel < op.channel; ++channel) {  // the step's next input channel
-        add(reg_src, reg_src_stride);
-        add(reg_wei, p.channel_weights(rows) * int(sizeof(float)));
-      }
+      for (; channel < op.channel; ++channel) next_channel();  // the step's next input channel
       switch (op.what) {
         case kind::load_src: vmovups(vmm<Vmm>(v.src_register(op.j)), src_vector(op)); break;
         case kind::load_weight: vmovups(weight, ptr[reg_wei + op.weight * int(sizeof(float))]); break;
@@ -178,8 +179,7 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
     mov(reg_count, channels);
     L(channel_loop);
     channel_step();
-    add(reg_src, reg_src_stride);
-    add(reg_wei, p.channel_weights(rows) * int(sizeof(float)));
+    next_channel();
     dec(reg_count);
     jnz(channel_loop, T_NEAR);
   }

@@ -362,7 +362,8 @@ void run_lane_tiles(const kernel& k, const float* packed_weight, const float* bi
           position = end;
         } else {
           const window_row_runs runs(s, in.l, at, 1, lanes);
-          for (std::int64_t c = 0; c < channels; ++c) runs.fill(s, src_rows + c * in.l, in.l, edge + c * lanes, copy_floats);
+          for (std::int64_t c = 0; c < channels; ++c)
+            runs.fill(s, src_rows + c * in.l, in.l, edge + c * lanes, copy_for(p.target));
           zero_floats((lanes - channels) * lanes, edge + channels * lanes);
           transpose(edge, lanes, lanes, lanes, window + position * lanes, lanes, block);
           position += lanes;
@@ -433,7 +434,8 @@ void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bia
               else
                 for (std::int64_t tap = 0; tap < s.kernel_size; ++tap) column[c * s.kernel_size + tap] = from[tap * s.dilation];
         } else {
-          for (std::int64_t c = 0; c < cin_g; ++c) taps.fill(s, src_rows + c * in.l, in.l, column + c * s.kernel_size, copy_column);
+          for (std::int64_t c = 0; c < cin_g; ++c)
+            taps.fill(s, src_rows + c * in.l, in.l, column + c * s.kernel_size, copy_column);
         }
         zero_floats(p.dot_length - cin_g * s.kernel_size, column + cin_g * s.kernel_size);
       }
@@ -604,8 +606,8 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
         for (std::size_t b = blocks_begin; b < blocks_end; ++b)
           for (int o = 0; o < blocks[b].rows; ++o)
             copy_row(partial.data() + (b * std::size_t(p.oc_block) + std::size_t(o)) * std::size_t(tile_width),
-                        last_valid,
-                        dst + (n * out.c + g * cout_g + blocks[b].first_channel + o) * out.l + (tiles - 1) * tile_width);
+                     last_valid,
+                     dst + (n * out.c + g * cout_g + blocks[b].first_channel + o) * out.l + (tiles - 1) * tile_width);
       if (any_columns)  // position-major to the rows
         for (std::size_t b = blocks_begin; b < blocks_end; ++b) {
           float* to = dst + (n * out.c + g * cout_g + blocks[b].first_channel) * out.l + (tiles - 1) * tile_width +

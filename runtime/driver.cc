@@ -134,10 +134,11 @@ void build_window(const kernel_plan& p, const float* src_rows, std::int64_t l_in
   const std::int64_t first = p.window_first(tile);
   const std::int64_t rows = p.compact_windows ? s.kernel_size : s.stride;
   const std::int64_t length = p.compact_windows ? p.tile_width() : phase_length;
+  const copy_function copy = copy_for(p.target);
   for (std::int64_t r = 0; r < rows; ++r) {
     const window_row_runs runs(s, l_in, first + (p.compact_windows ? r * s.dilation : r), s.stride, std::min(filled, length));
     for (std::int64_t c = 0; c < channels; ++c)
-      runs.fill(s, src_rows + (first_channel + c) * l_in, l_in, window + (c * rows + r) * length, copy_for(p.target));
+      runs.fill(s, src_rows + (first_channel + c) * l_in, l_in, window + (c * rows + r) * length, copy);
   }
 }
 
@@ -326,6 +327,7 @@ void run_lane_tiles(const kernel& k, const float* packed_weight, const float* bi
   };
   threads = int(std::clamp<std::int64_t>(threads, 1, in.n * channel_blocks * chunks));
   const conv1d_kernel_fn lane_tile = k.entries[std::size_t(p.lane_variant_index())];
+  const copy_function copy_edge = copy_for(p.target);
   // The last block's bias, zero-padded to whole vectors.
   const std::int64_t last_channels = s.out_channels - (channel_blocks - 1) * lanes;
   std::vector<float> last_bias(std::size_t(lanes), 0.0f);
@@ -363,7 +365,7 @@ void run_lane_tiles(const kernel& k, const float* packed_weight, const float* bi
         } else {
           const window_row_runs runs(s, in.l, at, 1, lanes);
           for (std::int64_t c = 0; c < channels; ++c)
-            runs.fill(s, src_rows + c * in.l, in.l, edge + c * lanes, copy_for(p.target));
+            runs.fill(s, src_rows + c * in.l, in.l, edge + c * lanes, copy_edge);
           zero_floats((lanes - channels) * lanes, edge + channels * lanes);
           transpose(edge, lanes, lanes, lanes, window + position * lanes, lanes, block);
           position += lanes;
@@ -552,8 +554,8 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
         columns.assign(blocks.size() * std::size_t(column_floats), 0.0f);
         for (std::size_t b = blocks_begin; b < blocks_end && bias; ++b)
           for (int j = 0; j < last_columns; ++j)
-            copy_floats(bias + g * cout_g + blocks[b].first_channel, blocks[b].rows,
-                        columns.data() + b * std::size_t(column_floats) + std::size_t(j * p.vlen));
+            copy_row(bias + g * cout_g + blocks[b].first_channel, blocks[b].rows,
+                     columns.data() + b * std::size_t(column_floats) + std::size_t(j * p.vlen));
       }
       // Input-channel blocks outside, output-channel blocks inside: a block of
       // the tiles' input (their windows, built per block) stays in cache while

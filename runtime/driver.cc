@@ -23,10 +23,15 @@ constexpr double kFlopsPerThread = 1e6;  // below this a second thread costs mor
 // 0.75 ms, conformer k31 0.222 -> 0.212 ms; 64 is slower again).
 constexpr std::int64_t kLaneChunkOutputs = 128;
 
-// How many parts each of `items` splits its `blocks` (of output channels)
-// into, so that `threads` threads all get work: 1 when the items suffice.
+// How many parts each of `items` (equal work) splits its `blocks` (of output
+// channels) into, so that `threads` threads get equal shares: 1 when the
+// items divide evenly or are many (3 items on 2 threads would leave one idle
+// a third of the time; 6 parts do not).
 std::int64_t block_parts_for(int threads, std::int64_t items, std::int64_t blocks) {
-  return std::clamp<std::int64_t>((threads + items - 1) / items, 1, blocks);
+  items = std::max<std::int64_t>(items, 1);
+  std::int64_t parts = (threads + items - 1) / items;
+  while (parts < blocks && items * parts % threads != 0 && items * parts < 4 * threads) ++parts;
+  return std::clamp<std::int64_t>(parts, 1, blocks);
 }
 
 // Window rows and partial tiles are short (often under 16 floats): inline
@@ -517,7 +522,11 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
   // short output of one sample), the output-channel blocks are split into
   // parts too, each part a share of every tile's blocks.
   const std::int64_t tile_items = in.n * s.groups * position_tiles;
-  const std::int64_t block_parts = block_parts_for(threads, tile_items, std::int64_t(blocks.size()));
+  // A last tile of a few columns is nearly free: the shares count whole tiles
+  // (wav2vec2.conv6: 48 positions and 1; the second thread idled with the 1).
+  const bool light_last_tile = position_tiles == tiles && 2 * last_valid < tile_width;
+  const std::int64_t block_parts = block_parts_for(
+      threads, in.n * s.groups * (position_tiles - (light_last_tile ? 1 : 0)), std::int64_t(blocks.size()));
 #pragma omp parallel num_threads(threads)
   {
     std::vector<float> window, partial, columns;  // per thread

@@ -210,6 +210,7 @@ TEST(mixed_tiles_test, blocks_shared_between_threads_match_reference) {
       {"Conv1d(256, 100, 2, stride=2)", 98},                 // one tile and a column tile for the 49th position
       {"Conv1d(320, 72, 3, padding=1, groups=2)", 40},      // one partial tile, two groups
       {"Conv1d(1024, 300, 1, bias=False)", 4},              // dot tiles only
+      {"Conv1d(64, 80, 3)", 147},                           // whole tiles that threads do not divide, a column
   };
   for (const auto& [shape, l_in] : shapes)
     for (int threads : {2, 3}) ASSERT_NO_FATAL_FAILURE(check_layer_on(parse_spec(shape), {1, parse_spec(shape).in_channels, l_in}, rng, configs, threads));

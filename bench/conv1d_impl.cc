@@ -68,22 +68,47 @@ void pad_input(const problem& p, std::vector<float>* padded) {
   }
 }
 
-double median_ms(const std::function<void()>& fn, double budget_seconds) {
+std::vector<double> interleaved_median_ms(const std::vector<std::function<void()>>& fns, double budget_seconds) {
   using clock = std::chrono::steady_clock;
-  auto seconds_of = [&](int calls) {
+  auto seconds_of = [](const std::function<void()>& fn, int calls) {
     const auto start = clock::now();
     for (int i = 0; i < calls; ++i) fn();
     return std::chrono::duration<double>(clock::now() - start).count();
   };
-  const double first = seconds_of(1);  // also the warm-up
-  if (first >= budget_seconds) return first * 1e3;
-  // Batches of >= 5 ms each, at least 5 of them, so the median is stable.
-  const int calls = std::max(1, int(0.005 / std::max(first, 1e-9)));
-  const int batches = std::clamp(int(budget_seconds / (first * calls)), 5, 200);
-  std::vector<double> per_call;
-  for (int b = 0; b < batches; ++b) per_call.push_back(seconds_of(calls) / calls);
-  std::nth_element(per_call.begin(), per_call.begin() + batches / 2, per_call.end());
-  return per_call[static_cast<std::size_t>(batches / 2)] * 1e3;
+  // Per function: calls per batch (>= 5 ms a batch) and batches (those the
+  // budget pays for, 5 to 200; 1 when one call exceeds the budget).
+  std::vector<int> calls(fns.size()), batches(fns.size());
+  std::vector<double> first(fns.size());
+  for (std::size_t i = 0; i < fns.size(); ++i) {
+    first[i] = seconds_of(fns[i], 1);  // also the warm-up
+    calls[i] = std::max(1, int(0.005 / std::max(first[i], 1e-9)));
+    batches[i] = first[i] >= budget_seconds ? 0 : std::clamp(int(budget_seconds / (first[i] * calls[i])), 5, 200);
+  }
+  // Round-robin: a burst of load from elsewhere on the machine slows every
+  // function's batches alike instead of whichever was running.
+  std::vector<std::vector<double>> per_call(fns.size());
+  const int rounds = batches.empty() ? 0 : *std::max_element(batches.begin(), batches.end());
+  for (int round = 0; round < rounds; ++round)
+    for (std::size_t i = 0; i < fns.size(); ++i)
+      if (round < batches[i]) {
+        if (calls[i] > 1) fns[i]();  // the caches as the previous function left them: warm them again
+        per_call[i].push_back(seconds_of(fns[i], calls[i]) / calls[i]);
+      }
+  std::vector<double> ms(fns.size());
+  for (std::size_t i = 0; i < fns.size(); ++i) {
+    auto& v = per_call[i];
+    if (v.empty()) {
+      ms[i] = first[i] * 1e3;
+      continue;
+    }
+    std::nth_element(v.begin(), v.begin() + std::ptrdiff_t(v.size() / 2), v.end());
+    ms[i] = v[v.size() / 2] * 1e3;
+  }
+  return ms;
+}
+
+double median_ms(const std::function<void()>& fn, double budget_seconds) {
+  return interleaved_median_ms({fn}, budget_seconds).front();
 }
 
 namespace {

@@ -76,6 +76,10 @@ void pad_input(const problem& p, std::vector<float>* padded);
  * about `budget_seconds` (one call when a single call exceeds the budget). */
 double median_ms(const std::function<void()>& fn, double budget_seconds);
 
+/** median_ms of each of fns, their batches run in turn (round-robin) so that
+ * the machine's load falls on all of them alike: ratios from one run. */
+std::vector<double> interleaved_median_ms(const std::vector<std::function<void()>>& fns, double budget_seconds);
+
 /** An implementation this build or host lacks: prepare() always skips with `why`. */
 std::unique_ptr<conv1d_impl> make_unavailable(std::string name, std::string why);
 

@@ -9,7 +9,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
+#include <memory>
 #include <unistd.h>
 
 #include "bench/peak.h"
@@ -34,6 +36,9 @@ bench_row* find_row(std::vector<bench_row>& rows, std::string_view impl) {
 
 std::vector<bench_row> bench_problem(const problem& p, const bench_options& options) {
   std::vector<bench_row> rows;
+  // Every implementation prepared and checked first, then timed together.
+  std::vector<std::unique_ptr<conv1d_impl>> timed;
+  std::vector<std::size_t> timed_rows;
   for (auto& impl : make_all_impls()) {
     if (!options.impls.empty() &&
         std::find(options.impls.begin(), options.impls.end(), impl->name()) == options.impls.end())
@@ -48,12 +53,12 @@ std::vector<bench_row> bench_problem(const problem& p, const bench_options& opti
       impl->run();
       row.max_abs_err = p.max_abs_error(impl->result());
       row.correct = row.max_abs_err <= p.tolerance();
-      row.ms = median_ms([&] { impl->run(); }, options.budget_seconds);
-      row.gflops = p.flops() / row.ms * 1e-6;
       row.creation_ms = impl->creation_ms();
       row.note = impl->info();
       if (!row.correct)
         row.note = fmt::format("WRONG: max abs error {:.3g} > {:.3g}; {}", row.max_abs_err, p.tolerance(), row.note);
+      timed_rows.push_back(rows.size());
+      timed.push_back(std::move(impl));
     } catch (const impl_skipped& e) {
       row.skipped = true;
       row.note = e.what();
@@ -62,6 +67,14 @@ std::vector<bench_row> bench_problem(const problem& p, const bench_options& opti
       row.note = fmt::format("failed: {}", std::string_view(e.what()).substr(0, std::string_view(e.what()).find('\n')));
     }
     rows.push_back(std::move(row));
+  }
+  std::vector<std::function<void()>> runs;
+  for (auto& impl : timed) runs.push_back([&impl] { impl->run(); });
+  const std::vector<double> ms = interleaved_median_ms(runs, options.budget_seconds);
+  for (std::size_t i = 0; i < timed.size(); ++i) {
+    bench_row& row = rows[timed_rows[i]];
+    row.ms = ms[i];
+    row.gflops = p.flops() / row.ms * 1e-6;
   }
   apply_roofline(rows, options.threads);
   const bench_row* torch = find_row(rows, "torch");

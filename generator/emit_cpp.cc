@@ -220,7 +220,8 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
                 fmt::arg("function", variant_function_name(v)), fmt::arg("phases", phases),
                 fmt::arg("vector", say["vector"]), fmt::arg("accumulators", fmt::join(names, ", ")),
                 fmt::arg("initialize", initialize), fmt::arg("channels", p.channel_steps(v)),
-                fmt::arg("channel_weights", p.channel_weights(v.rows)), fmt::arg("sources", sources),
+                fmt::arg("src_step", v.dot ? std::to_string(p.step_weight_floats(v)) : std::string("args->src_stride")),
+                fmt::arg("weight_step", p.step_weight_floats(v)), fmt::arg("sources", sources),
                 fmt::arg("step", step), fmt::arg("store", store));
 }
 

@@ -201,8 +201,10 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
         }
       }
       llvm::Value* next_c = b.CreateAdd(c, b.getInt64(1));
-      llvm::Value* next_src = b.CreateInBoundsGEP(f32, channel_src, src_stride);
-      llvm::Value* next_wei = b.CreateConstInBoundsGEP1_64(f32, channel_wei, std::uint64_t(p.channel_weights(v.rows)));
+      const std::uint64_t step_floats = std::uint64_t(p.step_weight_floats(v));
+      llvm::Value* next_src = v.dot ? b.CreateConstInBoundsGEP1_64(f32, channel_src, step_floats)
+                                    : b.CreateInBoundsGEP(f32, channel_src, src_stride);
+      llvm::Value* next_wei = b.CreateConstInBoundsGEP1_64(f32, channel_wei, step_floats);
       llvm::BasicBlock* latch = b.GetInsertBlock();
       b.CreateCondBr(b.CreateICmpULT(next_c, b.getInt64(std::uint64_t(channels))), loop, done);
       c->addIncoming(next_c, latch);

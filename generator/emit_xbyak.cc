@@ -45,7 +45,7 @@ std::size_t xbyak_kernel::code_capacity(const kernel_plan& plan) {
     const std::size_t per_tap = std::size_t(v.ur) + v.rows + std::size_t(v.rows) * v.ur;
     const std::size_t per_accumulator = 12 + std::size_t(v.sums) * 2;  // start, fold, lane sum, bias, store
     // A column tile's broadcasts take two instructions on AVX2, its channels two pointer adds.
-    const std::size_t step = v.dot       ? plan.channel_step(v).size()
+    const std::size_t step = v.dot       ? per_tap * std::size_t(v.channel_unroll)
                              : v.columns ? 2 * plan.channel_step(v).size() + 2 * std::size_t(v.channel_unroll)
                                          : per_tap * std::size_t(plan.spec.kernel_size);
     bytes += (step + per_accumulator * v.rows * v.ur + 64) * 10 + 16;
@@ -134,9 +134,11 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
 
   // One input channel: the plan's channel step, every tap, row and vector.
   const std::vector<kernel_plan::step_op> step = p.channel_step(v);
+  const int step_bytes = int(p.step_weight_floats(v) * std::int64_t{sizeof(float)});
   auto next_channel = [&] {
-    add(reg_src, reg_src_stride);
-    add(reg_wei, p.channel_weights(rows) * int(sizeof(float)));
+    if (v.dot) add(reg_src, step_bytes);
+    else add(reg_src, reg_src_stride);
+    add(reg_wei, step_bytes);
   };
   auto channel_step = [&] {
     using kind = kernel_plan::step_op::kind;

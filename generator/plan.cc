@@ -41,6 +41,10 @@ constexpr std::int64_t kGroupWindowBytes = 512 * 1024;
 
 // A dot tile's step is the whole reduction, unrolled: at most this many vectors.
 constexpr std::int64_t kMaxDotVectors = 64;
+// FMAs a dot tile's step covers at least, when a step that short divides its
+// reduction: a loop of such steps costs 4 instructions a step, and the code
+// (generated per variant) stays a few steps long, not the whole reduction.
+constexpr int kDotStepFmas = 32;
 
 // Partial-sum sets for a tile of `chains` accumulators: enough for
 // kChainsInFlight chains, within `spare` registers and `steps` FMAs per chain.
@@ -89,9 +93,18 @@ std::vector<kernel_plan::variant> kernel_plan::variants() const {
     if (rows > 0)
       for (int ur = 1; ur <= dot_ur; ++ur) {
         const int spare = vector_registers(target) - ur - 1;  // after src(j) and the weight
-        const int sums = partial_sums(rows * ur, spare, dot_length / vlen);
+        const int vectors = int(dot_length / vlen), sums = partial_sums(rows * ur, spare, vectors);
+        // Vectors of the reduction a step covers: a multiple of the sums,
+        // so that vector r adds into set r % sums in every step.
+        int step_vectors = vectors;
+        for (int u = sums; u < vectors; u += sums)
+          if (vectors % u == 0 && u * rows * ur >= kDotStepFmas) {
+            step_vectors = u;
+            break;
+          }
         const int accumulators = rows * ur * sums;
-        all.push_back({rows, ur, false, sums, true, false, false, false, ur * sums, accumulators, accumulators + ur});
+        all.push_back({rows, ur, false, sums, true, false, false, false, ur * sums, accumulators, accumulators + ur,
+                       step_vectors});
       }
   if (lane_ur > 0) {
     // One row of lane_ur positions, the input from memory: registers are the
@@ -162,9 +175,9 @@ std::vector<kernel_plan::step_op> kernel_plan::channel_step(const variant& v) co
   using kind = step_op::kind;
   std::vector<step_op> ops;
   if (v.dot) {
-    // The whole reduction, a vector at a time: column j is dot_length floats
-    // after column j - 1, weight row o dot_length after row o - 1.
-    for (std::int64_t r = 0; r < dot_length / vlen; ++r) {
+    // The step's share of the reduction, a vector at a time: column j is
+    // dot_length floats after column j - 1, weight row o dot_length after row o - 1.
+    for (std::int64_t r = 0; r < v.channel_unroll; ++r) {
       const int sum = int(r % v.sums);
       for (int j = 0; j < v.ur; ++j) ops.push_back({kind::load_src, 0, j, 0, j * dot_length + r * vlen, 0});
       for (int o = 0; o < v.rows; ++o) {

@@ -118,7 +118,9 @@ struct kernel_plan {
     // Vector registers: acc(o, column) at o * row_registers + column, then
     // src(j) from first_src, then the weight.
     int row_registers = 0, first_src = 0, weight = 0;
-    int channel_unroll = 1;  // input channels a step covers: a column tile's few chains need more taps
+    // Input channels a step covers (a column tile's few chains need more
+    // taps), or a dot tile's vectors of the reduction.
+    int channel_unroll = 1;
     int acc_register(int o, int column) const { return o * row_registers + column; }
     /** Rows of accumulators: a column tile's rows are its lanes. */
     int accumulator_rows() const { return columns ? 1 : rows; }
@@ -152,10 +154,18 @@ struct kernel_plan {
   };
   std::vector<step_op> channel_step(const variant& v) const;
   /** How many times a kernel runs its step: once per channel_unroll input
-   * channels, or once for a dot or lane tile, whose step covers the whole
-   * reduction. Within a step, the ops of channel u read u input rows and u
-   * channels' weights on. */
-  std::int64_t channel_steps(const variant& v) const { return v.dot || v.lanes ? 1 : ic_block / v.channel_unroll; }
+   * channels, per channel_unroll vectors of a dot tile's reduction, or once
+   * for a lane tile, whose step covers the whole reduction. Within a step, the
+   * ops of channel u read u input rows and u channels' weights on. */
+  std::int64_t channel_steps(const variant& v) const {
+    return v.lanes ? 1 : (v.dot ? dot_length / vlen : ic_block) / v.channel_unroll;
+  }
+  /** What a step adds to the weight pointer per input channel, or a dot
+   * tile's step to both its weights and its input: a dot tile's columns and
+   * weight rows run along the reduction, not across input rows (src_stride). */
+  std::int64_t step_weight_floats(const variant& v) const {
+    return v.dot ? std::int64_t(v.channel_unroll) * vlen : channel_weights(v.rows);
+  }
   bool splits_channels() const { return ic_block < spec.in_channels_per_group(); }
   /** Packed weight floats per input channel of a block of `rows`. */
   int channel_weights(int rows) const { return int(spec.kernel_size) * rows; }

@@ -60,7 +60,7 @@ TEST(plan_test, channel_step_covers_every_fma_once) {
     for (const char* text : kSpecs) {
       const kernel_plan p = plan_of(text, target);
       for (const auto& v : p.variants()) {
-        if (v.dot || v.lanes || v.columns) continue;  // dot_step_covers_the_reduction, lane_step_..., column_step_...
+        if (v.dot || v.lanes || v.columns) continue;  // dot_steps_cover_the_reduction, lane_step_..., column_step_...
         EXPECT_EQ(p.channel_steps(v), p.ic_block) << text;  // a step per input channel
         std::vector<int> fmas(std::size_t(v.rows * v.ur * p.spec.kernel_size), 0);
         std::vector<std::int64_t> loaded(std::size_t(v.ur), -1);
@@ -97,10 +97,13 @@ TEST(plan_test, channel_step_covers_every_fma_once) {
     }
 }
 
-// A dot tile's step: for every vector r of the reduction, row o's weights and
-// column j's inputs at r, multiplied once, into partial sum r % sums.
-TEST(plan_test, dot_step_covers_the_reduction) {
+// A dot tile's steps: for every vector r of the reduction, row o's weights and
+// column j's inputs at r, multiplied once, into partial sum r % sums. Step i
+// reads step_weight_floats() further along both than step i - 1; a step of
+// a few vectors, where one divides the reduction, keeps the code short.
+TEST(plan_test, dot_steps_cover_the_reduction) {
   using kind = kernel_plan::step_op::kind;
+  bool some_stepped = false;
   for (isa target : {isa::scalar, isa::avx2, isa::avx512})
     for (const char* text : kSpecs) {
       const kernel_plan p = plan_of(text, target);
@@ -110,33 +113,43 @@ TEST(plan_test, dot_step_covers_the_reduction) {
       EXPECT_LT(p.dot_length - p.vlen, p.spec.in_channels_per_group() * p.spec.kernel_size);
       for (const auto& v : p.variants()) {
         if (!v.dot) continue;
-        EXPECT_EQ(p.channel_steps(v), 1);
         const std::int64_t vectors = p.dot_length / p.vlen;
+        ASSERT_EQ(p.channel_steps(v) * v.channel_unroll, vectors) << text;
+        EXPECT_EQ(p.step_weight_floats(v), std::int64_t(v.channel_unroll) * p.vlen) << text;
+        if (p.channel_steps(v) > 1) {
+          EXPECT_EQ(v.channel_unroll % v.sums, 0) << text;  // vector r's set the same in every step
+        }
+        some_stepped |= p.channel_steps(v) > 1;
         std::vector<int> fmas(std::size_t(v.rows * v.ur * vectors), 0);
-        std::vector<std::int64_t> column_at(std::size_t(v.ur), -1);
-        std::int64_t weight_at = -1;
-        int weight_row = -1;
-        for (const auto& op : p.channel_step(v)) {
-          switch (op.what) {
-            case kind::load_src: column_at[std::size_t(op.j)] = op.offset - op.j * p.dot_length; break;
-            case kind::load_weight:
-              weight_row = op.o;
-              weight_at = op.weight - op.o * p.dot_length;
-              break;
-            case kind::fma: {
-              ASSERT_EQ(weight_row, op.o) << text;
-              ASSERT_EQ(column_at[std::size_t(op.j)], weight_at) << text;
-              const std::int64_t r = weight_at / p.vlen;
-              EXPECT_EQ(op.sum, r % v.sums);
-              ++fmas[std::size_t((r * v.rows + op.o) * v.ur + op.j)];
-              break;
+        for (std::int64_t step = 0; step < p.channel_steps(v); ++step) {
+          const std::int64_t along = step * p.step_weight_floats(v);
+          std::vector<std::int64_t> column_at(std::size_t(v.ur), -1);
+          std::int64_t weight_at = -1;
+          int weight_row = -1;
+          for (const auto& op : p.channel_step(v)) {
+            switch (op.what) {
+              case kind::load_src: column_at[std::size_t(op.j)] = along + op.offset - op.j * p.dot_length; break;
+              case kind::load_weight:
+                weight_row = op.o;
+                weight_at = along + op.weight - op.o * p.dot_length;
+                break;
+              case kind::fma: {
+                ASSERT_EQ(weight_row, op.o) << text;
+                ASSERT_EQ(column_at[std::size_t(op.j)], weight_at) << text;
+                const std::int64_t r = weight_at / p.vlen;
+                ASSERT_LT(r, vectors) << text;
+                EXPECT_EQ(op.sum, r % v.sums);
+                ++fmas[std::size_t((r * v.rows + op.o) * v.ur + op.j)];
+                break;
+              }
+              default: ADD_FAILURE() << "a dot tile loads both operands"; break;
             }
-            default: ADD_FAILURE() << "a dot tile loads both operands"; break;
           }
         }
         for (int count : fmas) EXPECT_EQ(count, 1) << text;
       }
     }
+  EXPECT_TRUE(some_stepped);
 }
 
 // The lane tile: each (position, tap) FMA once, the input at window position

@@ -348,7 +348,7 @@ void variant_1x1_dot(const convjit::conv1d_args* args) {
   float* dst = args->dst;
   __m256 acc0_0;
   acc0_0 = _mm256_setzero_ps();
-  for (std::int64_t c = 0; c < 1; ++c, src += args->src_stride, wei += 7) {
+  for (std::int64_t c = 0; c < 1; ++c, src += 8, wei += 8) {
     __m256 w, s0;
     s0 = _mm256_loadu_ps(src + 0);
     w = _mm256_loadu_ps(wei + 0);
@@ -366,7 +366,7 @@ void variant_1x2_dot(const convjit::conv1d_args* args) {
   __m256 acc0_0, acc0_1;
   acc0_0 = _mm256_setzero_ps();
   acc0_1 = _mm256_setzero_ps();
-  for (std::int64_t c = 0; c < 1; ++c, src += args->src_stride, wei += 7) {
+  for (std::int64_t c = 0; c < 1; ++c, src += 8, wei += 8) {
     __m256 w, s0, s1;
     s0 = _mm256_loadu_ps(src + 0);
     s1 = _mm256_loadu_ps(src + 8);
@@ -389,7 +389,7 @@ void variant_1x3_dot(const convjit::conv1d_args* args) {
   acc0_0 = _mm256_setzero_ps();
   acc0_1 = _mm256_setzero_ps();
   acc0_2 = _mm256_setzero_ps();
-  for (std::int64_t c = 0; c < 1; ++c, src += args->src_stride, wei += 7) {
+  for (std::int64_t c = 0; c < 1; ++c, src += 8, wei += 8) {
     __m256 w, s0, s1, s2;
     s0 = _mm256_loadu_ps(src + 0);
     s1 = _mm256_loadu_ps(src + 8);
@@ -417,7 +417,7 @@ void variant_1x4_dot(const convjit::conv1d_args* args) {
   acc0_1 = _mm256_setzero_ps();
   acc0_2 = _mm256_setzero_ps();
   acc0_3 = _mm256_setzero_ps();
-  for (std::int64_t c = 0; c < 1; ++c, src += args->src_stride, wei += 7) {
+  for (std::int64_t c = 0; c < 1; ++c, src += 8, wei += 8) {
     __m256 w, s0, s1, s2, s3;
     s0 = _mm256_loadu_ps(src + 0);
     s1 = _mm256_loadu_ps(src + 8);

@@ -337,7 +337,7 @@ void variant_2x1_dot(const convjit::conv1d_args* args) {
   acc1_0 = convjit_aot::splat4(0.0f);
   acc0_0_1 = convjit_aot::splat4(0.0f);
   acc1_0_1 = convjit_aot::splat4(0.0f);
-  for (std::int64_t c = 0; c < 1; ++c, src += args->src_stride, wei += 4) {
+  for (std::int64_t c = 0; c < 1; ++c, src += 8, wei += 8) {
     convjit_aot::vec4 w, s0;
     s0 = convjit_aot::load4(src + 0);
     w = convjit_aot::load4(wei + 0);
@@ -374,7 +374,7 @@ void variant_2x2_dot(const convjit::conv1d_args* args) {
   acc0_1_1 = convjit_aot::splat4(0.0f);
   acc1_0_1 = convjit_aot::splat4(0.0f);
   acc1_1_1 = convjit_aot::splat4(0.0f);
-  for (std::int64_t c = 0; c < 1; ++c, src += args->src_stride, wei += 4) {
+  for (std::int64_t c = 0; c < 1; ++c, src += 8, wei += 8) {
     convjit_aot::vec4 w, s0, s1;
     s0 = convjit_aot::load4(src + 0);
     s1 = convjit_aot::load4(src + 8);
@@ -429,7 +429,7 @@ void variant_2x3_dot(const convjit::conv1d_args* args) {
   acc1_0_1 = convjit_aot::splat4(0.0f);
   acc1_1_1 = convjit_aot::splat4(0.0f);
   acc1_2_1 = convjit_aot::splat4(0.0f);
-  for (std::int64_t c = 0; c < 1; ++c, src += args->src_stride, wei += 4) {
+  for (std::int64_t c = 0; c < 1; ++c, src += 8, wei += 8) {
     convjit_aot::vec4 w, s0, s1, s2;
     s0 = convjit_aot::load4(src + 0);
     s1 = convjit_aot::load4(src + 8);
@@ -494,7 +494,7 @@ void variant_2x4_dot(const convjit::conv1d_args* args) {
   acc1_1 = convjit_aot::splat4(0.0f);
   acc1_2 = convjit_aot::splat4(0.0f);
   acc1_3 = convjit_aot::splat4(0.0f);
-  for (std::int64_t c = 0; c < 1; ++c, src += args->src_stride, wei += 4) {
+  for (std::int64_t c = 0; c < 1; ++c, src += 8, wei += 8) {
     convjit_aot::vec4 w, s0, s1, s2, s3;
     s0 = convjit_aot::load4(src + 0);
     s1 = convjit_aot::load4(src + 8);

@@ -150,13 +150,21 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
   }
   initialize += partial_sums;
 
-  std::string sources;
+  // The step's registers: the weight unless every FMA broadcasts its own, the sources.
+  std::vector<std::string> registers;
+  const std::vector<kernel_plan::step_op> ops = p.channel_step(v);
+  if (std::any_of(ops.begin(), ops.end(), [](const auto& op) {
+        return op.what == kind::broadcast_weight || op.what == kind::load_weight;
+      }))
+    registers.push_back("w");
   if ((p.src_in_registers && !v.columns) || v.dot)
-    for (int j = 0; j < v.ur; ++j) sources += fmt::format(", s{}", j);
+    for (int j = 0; j < v.ur; ++j) registers.push_back(fmt::format("s{}", j));
+  const std::string locals =
+      registers.empty() ? "" : fmt::format("    {} {};\n", say["vector"], fmt::join(registers, ", "));
 
   std::string step;
   int channel = 0;
-  for (const auto& op : p.channel_step(v)) {
+  for (const auto& op : ops) {
     for (; channel < op.channel; ++channel)  // the step's next input channel
       step += fmt::format("    src += args->src_stride;\n    wei += {};\n", p.channel_weights(v.rows));
     switch (op.what) {
@@ -172,6 +180,12 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
       case kind::fma:
         step += fmt::format("    {0} = {1};\n", acc(op.o, op.j, op.sum),
                             say.say("fma", fmt::arg("a", fmt::format("s{}", op.j)), fmt::arg("b", "w"),
+                                    fmt::arg("acc", acc(op.o, op.j, op.sum))));
+        break;
+      case kind::fma_broadcast_weight:
+        step += fmt::format("    {0} = {1};\n", acc(op.o, op.j, op.sum),
+                            say.say("fma", fmt::arg("a", fmt::format("s{}", op.j)),
+                                    fmt::arg("b", say.say("splat", fmt::arg("value", fmt::format("wei[{}]", op.weight)))),
                                     fmt::arg("acc", acc(op.o, op.j, op.sum))));
         break;
       case kind::fma_from_memory:
@@ -221,7 +235,7 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
                 fmt::arg("vector", say["vector"]), fmt::arg("accumulators", fmt::join(names, ", ")),
                 fmt::arg("initialize", initialize), fmt::arg("channels", p.channel_steps(v)),
                 fmt::arg("src_step", v.dot ? std::to_string(p.step_weight_floats(v)) : std::string("args->src_stride")),
-                fmt::arg("weight_step", p.step_weight_floats(v)), fmt::arg("sources", sources),
+                fmt::arg("weight_step", p.step_weight_floats(v)), fmt::arg("locals", locals),
                 fmt::arg("step", step), fmt::arg("store", store));
 }
 

@@ -190,6 +190,12 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
             acc[index(op.o, op.j, op.sum)] =
                 b.CreateCall(fma, {src_vector[std::size_t(op.j)], weight, acc[index(op.o, op.j, op.sum)]});
             break;
+          case kind::fma_broadcast_weight: {
+            llvm::Value* w = b.CreateVectorSplat(
+                unsigned(p.vlen), b.CreateLoad(f32, b.CreateConstInBoundsGEP1_64(f32, channel_wei, std::uint64_t(op.weight))));
+            acc[index(op.o, op.j, op.sum)] = b.CreateCall(fma, {src_vector[std::size_t(op.j)], w, acc[index(op.o, op.j, op.sum)]});
+            break;
+          }
           case kind::fma_from_memory:
             acc[index(op.o, op.j, op.sum)] = b.CreateCall(fma, {load_input(op), weight, acc[index(op.o, op.j, op.sum)]});
             break;

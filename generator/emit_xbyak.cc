@@ -159,6 +159,15 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
           vbroadcastss(weight, ptr[reg_wei + op.weight * int(sizeof(float))]);
           break;
         case kind::fma: vfmadd231ps(acc(op.o, op.j, op.sum), vmm<Vmm>(v.src_register(op.j)), weight); break;
+        case kind::fma_broadcast_weight:
+          if (p.target == isa::avx512) {
+            vfmadd231ps(acc(op.o, op.j, op.sum), vmm<Vmm>(v.src_register(op.j)),
+                        ptr_b[reg_wei + op.weight * int(sizeof(float))]);
+          } else {  // no broadcast memory operand
+            vbroadcastss(weight, ptr[reg_wei + op.weight * int(sizeof(float))]);
+            vfmadd231ps(acc(op.o, op.j, op.sum), vmm<Vmm>(v.src_register(op.j)), weight);
+          }
+          break;
         case kind::fma_from_memory: vfmadd231ps(acc(op.o, op.j, op.sum), weight, src_vector(op)); break;
         case kind::fma_broadcast_src:
           if (p.target == isa::avx512) {

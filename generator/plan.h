@@ -70,11 +70,15 @@ struct kernel_plan {
    * x K floats, with the input column t (im2col), both zero-padded to
    * dot_length; the lanes are summed at the store. dot_rows outputs channels by
    * dot_ur positions; dot_rows == 0: the layer has no dot tile (no reduction,
-   * or one too long to unroll). The driver picks it per call (use_dot_tile). */
+   * or weights too large to copy). The driver picks it per call (use_dot_tile). */
   int dot_rows = 0;
   int dot_tail = 0;  // rows of a group's last dot block, 0 if none
   int dot_ur = 0;
   std::int64_t dot_length = 0;
+  /** A group's dot weights are beyond L2: each block of dot rows runs over
+   * many tiles' columns before the next block, instead of each tile over
+   * every block, so the weights are read once per pass, not once per tile. */
+  bool dot_rows_outer = false;
   /** The channel-lane tile, for depthwise layers with channels to fill the
    * lanes: a vector is vlen channels at one position, so every tap is an
    * aligned load and its weights a vector. It reads a window transposed to
@@ -143,6 +147,8 @@ struct kernel_plan {
       fma,               // acc(o, j) += src(j) * weight register
       fma_from_memory,   // acc(o, j) += the input vector at (phase, offset) * weight register
       fma_broadcast_src, // acc(o, j) += the input float at (phase, offset), in every lane, * weight register
+      fma_broadcast_weight,  // acc(o, j) += src(j) * the packed weight `weight` in every lane: a weight
+                             // one FMA uses (a tile of one vector), read by the FMA itself (AVX-512)
     };
     kind what;
     int o = 0, j = 0;          // tile row (output channel of the block) and vector

@@ -22,6 +22,9 @@ constexpr double kFlopsPerThread = 1e6;  // below this a second thread costs mor
 // with room to spare (measured against 256 and 512: convnext1d k15 0.82 ->
 // 0.75 ms, conformer k31 0.222 -> 0.212 ms; 64 is slower again).
 constexpr std::int64_t kLaneChunkOutputs = 128;
+// Dot columns copied per pass over weights beyond L2 (the plan's
+// dot_rows_outer): they stay in L2 beside a block of rows.
+constexpr std::int64_t kDotColumnBytes = 512 * 1024;
 
 // How many parts each of `items` (equal work) splits its `blocks` (of output
 // channels) into, so that `threads` threads get equal shares: 1 when the
@@ -393,7 +396,9 @@ void run_lane_tiles(const kernel& k, const float* packed_weight, const float* bi
 // items are (batch, group, dot_ur positions); each copies its positions' input
 // columns (im2col, the padding mode applied, zero-padded to dot_length), then
 // runs every dot block of its group over them, or, with fewer items than
-// threads, a share of the blocks.
+// threads, a share of the blocks. With dot weights beyond L2 (the plan's
+// dot_rows_outer) the order turns: the columns of many tiles are copied
+// first, then each block of rows runs over all of them, its weights read once.
 void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bias, const ncl_shape& in,
                    const ncl_shape& out, const float* src, float* dst, int threads, std::int64_t first_position = 0) {
   const kernel_plan& p = *k.plan;
@@ -405,8 +410,7 @@ void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bia
   const std::int64_t positions = out.l - first_position, columns = in.n * positions;
   const std::int64_t tiles = (columns + p.dot_ur - 1) / p.dot_ur;
   const std::int64_t row_blocks = (cout_g + p.dot_rows - 1) / p.dot_rows;
-  const std::int64_t row_parts = block_parts_for(threads, s.groups * tiles, row_blocks);
-  threads = int(std::clamp<std::int64_t>(threads, 1, s.groups * tiles * row_parts));
+  const std::size_t tile_floats = std::size_t(p.dot_ur * p.dot_length);
   // The dot variants, looked up once: [tail block][positions - 1].
   std::vector<conv1d_kernel_fn> dot_entries;
   dot_entries.reserve(2 * std::size_t(p.dot_ur));
@@ -415,57 +419,96 @@ void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bia
   // Rows of K contiguous inputs, one after another: a column is one copy.
   const bool contiguous_columns = s.dilation == 1 && s.kernel_size == in.l;
   const copy_function copy_column = copy_for(p.target);
+
+  // Copies tile `tile`'s columns of group g to column_data.
+  auto fill_columns = [&](std::int64_t tile, std::int64_t g, float* column_data) {
+    const std::int64_t first_column = tile * p.dot_ur;
+    const int ur = int(std::min<std::int64_t>(p.dot_ur, columns - first_column));
+    for (std::int64_t j = 0, n = first_column / positions, t = first_position + first_column % positions; j < ur; ++j, ++t) {
+      if (t == out.l) t = first_position, ++n;
+      const float* src_rows = src + (n * in.c + g * cin_g) * in.l;
+      float* column = column_data + j * p.dot_length;
+      const window_row_runs taps(s, in.l, t * s.stride - pad_left, s.dilation, s.kernel_size);
+      if (taps.input == 0 && taps.pad_right == s.kernel_size) {  // every tap inside the input: a plain gather
+        const float* from = src_rows + taps.start;
+        if (contiguous_columns) copy_column(from, cin_g * s.kernel_size, column);
+        else
+          for (std::int64_t c = 0; c < cin_g; ++c, from += in.l)
+            if (s.dilation == 1) copy_column(from, s.kernel_size, column + c * s.kernel_size);
+            else
+              for (std::int64_t tap = 0; tap < s.kernel_size; ++tap) column[c * s.kernel_size + tap] = from[tap * s.dilation];
+      } else {
+        for (std::int64_t c = 0; c < cin_g; ++c) taps.fill(s, src_rows + c * in.l, in.l, column + c * s.kernel_size, copy_column);
+      }
+      zero_floats(p.dot_length - cin_g * s.kernel_size, column + cin_g * s.kernel_size);
+    }
+  };
+  // Runs row blocks [first_block, end_block) of group g over tile's columns.
+  // Columns of one sample are consecutive outputs, stored in place; columns
+  // spanning samples go through `sums`, then to their samples.
+  auto run_blocks = [&](std::int64_t tile, std::int64_t g, std::int64_t first_block, std::int64_t end_block,
+                        const float* column_data, float* sums) {
+    const std::int64_t first_column = tile * p.dot_ur;
+    const int ur = int(std::min<std::int64_t>(p.dot_ur, columns - first_column));
+    const std::int64_t first_n = first_column / positions, first_t = first_position + first_column % positions;
+    const bool in_place = first_column % positions + ur <= positions;
+    conv1d_args args{};
+    args.src = column_data;
+    args.src_stride = p.dot_length;
+    args.dst_stride = in_place ? out.l : ur;
+    const std::int64_t rows_end = std::min(cout_g, end_block * p.dot_rows);
+    for (std::int64_t row = first_block * p.dot_rows; row < rows_end; row += p.dot_rows) {
+      const int rows = int(std::min<std::int64_t>(p.dot_rows, cout_g - row));
+      const std::int64_t first_channel = g * cout_g + row;
+      args.wei = packed_weight + p.dot_weight_offset(g, row);
+      args.bias = bias ? bias + first_channel : nullptr;
+      args.dst = in_place ? dst + (first_n * out.c + first_channel) * out.l + first_t : sums;
+      dot_entries[std::size_t((rows == p.dot_rows ? 0 : p.dot_ur) + ur - 1)](&args);
+      if (!in_place)
+        for (std::int64_t j = 0, n = first_n, t = first_t; j < ur; ++j, ++t) {
+          if (t == out.l) t = first_position, ++n;
+          for (int o = 0; o < rows; ++o) dst[(n * out.c + first_channel + o) * out.l + t] = sums[o * ur + j];
+        }
+    }
+  };
+
+  if (p.dot_rows_outer && tiles > 1) {
+    // Passes over the weights, each over as many tiles as kDotColumnBytes holds.
+    const std::int64_t pass_tiles =
+        std::clamp<std::int64_t>(kDotColumnBytes / std::int64_t(tile_floats * sizeof(float) * std::size_t(s.groups)), 1, tiles);
+    std::vector<float> column_data(std::size_t(s.groups * pass_tiles) * tile_floats);
+    threads = int(std::clamp<std::int64_t>(threads, 1, s.groups * row_blocks));
+#pragma omp parallel num_threads(threads)
+    {
+      std::vector<float> sums(std::size_t(p.dot_rows * p.dot_ur));
+      for (std::int64_t first_tile = 0; first_tile < tiles; first_tile += pass_tiles) {
+        const std::int64_t pass = std::min(pass_tiles, tiles - first_tile);
+#pragma omp for collapse(2) schedule(static)
+        for (std::int64_t g = 0; g < s.groups; ++g)
+          for (std::int64_t tile = 0; tile < pass; ++tile)
+            fill_columns(first_tile + tile, g, column_data.data() + std::size_t(g * pass_tiles + tile) * tile_floats);
+#pragma omp for collapse(2) schedule(static)
+        for (std::int64_t g = 0; g < s.groups; ++g)
+          for (std::int64_t block = 0; block < row_blocks; ++block)
+            for (std::int64_t tile = 0; tile < pass; ++tile)
+              run_blocks(first_tile + tile, g, block, block + 1,
+                         column_data.data() + std::size_t(g * pass_tiles + tile) * tile_floats, sums.data());
+      }
+    }
+    return;
+  }
+  const std::int64_t row_parts = block_parts_for(threads, s.groups * tiles, row_blocks);
+  threads = int(std::clamp<std::int64_t>(threads, 1, s.groups * tiles * row_parts));
 #pragma omp parallel num_threads(threads)
   {
-    std::vector<float> column_data(std::size_t(p.dot_ur * p.dot_length)), sums(std::size_t(p.dot_rows * p.dot_ur));
-    std::vector<std::int64_t> column_sample(std::size_t(p.dot_ur)), column_position(std::size_t(p.dot_ur));
+    std::vector<float> column_data(tile_floats), sums(std::size_t(p.dot_rows * p.dot_ur));
 #pragma omp for collapse(3) schedule(static)
     for (std::int64_t tile = 0; tile < tiles; ++tile)
     for (std::int64_t g = 0; g < s.groups; ++g)
     for (std::int64_t part = 0; part < row_parts; ++part) {
-      const std::int64_t first_column = tile * p.dot_ur;
-      const int ur = int(std::min<std::int64_t>(p.dot_ur, columns - first_column));
-      const std::int64_t first_n = first_column / positions, first_t = first_position + first_column % positions;
-      for (std::int64_t j = 0, n = first_n, t = first_t; j < ur; ++j, ++t) {
-        if (t == out.l) t = first_position, ++n;
-        column_sample[std::size_t(j)] = n, column_position[std::size_t(j)] = t;
-        const float* src_rows = src + (n * in.c + g * cin_g) * in.l;
-        float* column = column_data.data() + j * p.dot_length;
-        const window_row_runs taps(s, in.l, t * s.stride - pad_left, s.dilation, s.kernel_size);
-        if (taps.input == 0 && taps.pad_right == s.kernel_size) {  // every tap inside the input: a plain gather
-          const float* from = src_rows + taps.start;
-          if (contiguous_columns) copy_column(from, cin_g * s.kernel_size, column);
-          else
-            for (std::int64_t c = 0; c < cin_g; ++c, from += in.l)
-              if (s.dilation == 1) copy_column(from, s.kernel_size, column + c * s.kernel_size);
-              else
-                for (std::int64_t tap = 0; tap < s.kernel_size; ++tap) column[c * s.kernel_size + tap] = from[tap * s.dilation];
-        } else {
-          for (std::int64_t c = 0; c < cin_g; ++c)
-            taps.fill(s, src_rows + c * in.l, in.l, column + c * s.kernel_size, copy_column);
-        }
-        zero_floats(p.dot_length - cin_g * s.kernel_size, column + cin_g * s.kernel_size);
-      }
-      // Columns of one sample are consecutive outputs, stored in place;
-      // columns spanning samples go through `sums`, then to their samples.
-      const bool in_place = first_column % positions + ur <= positions;
-      conv1d_args args{};
-      args.src = column_data.data();
-      args.src_stride = p.dot_length;
-      args.dst_stride = in_place ? out.l : ur;
-      const std::int64_t rows_end = std::min(cout_g, row_blocks * (part + 1) / row_parts * p.dot_rows);
-      for (std::int64_t row = row_blocks * part / row_parts * p.dot_rows; row < rows_end; row += p.dot_rows) {
-        const int rows = int(std::min<std::int64_t>(p.dot_rows, cout_g - row));
-        const std::int64_t first_channel = g * cout_g + row;
-        args.wei = packed_weight + p.dot_weight_offset(g, row);
-        args.bias = bias ? bias + first_channel : nullptr;
-        args.dst = in_place ? dst + (first_n * out.c + first_channel) * out.l + first_t : sums.data();
-        dot_entries[std::size_t((rows == p.dot_rows ? 0 : p.dot_ur) + ur - 1)](&args);
-        if (!in_place)
-          for (std::size_t j = 0; j < std::size_t(ur); ++j)
-            for (int o = 0; o < rows; ++o)
-              dst[(column_sample[j] * out.c + first_channel + o) * out.l + column_position[j]] = sums[std::size_t(o * ur) + j];
-      }
+      fill_columns(tile, g, column_data.data());
+      run_blocks(tile, g, row_blocks * part / row_parts, row_blocks * (part + 1) / row_parts, column_data.data(),
+                 sums.data());
     }
   }
 }

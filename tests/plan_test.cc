@@ -77,15 +77,21 @@ TEST(plan_test, channel_step_covers_every_fma_once) {
               break;
             case kind::load_weight:
             case kind::fma_broadcast_src: ADD_FAILURE() << "a position tile broadcasts its weights"; break;
+            case kind::fma_broadcast_weight:  // a one-vector tile: its weights broadcast by the FMA
+              EXPECT_EQ(v.ur, 1) << text;
+              weight = op.weight;
+              tap = op.weight / v.rows;
+              EXPECT_EQ(op.weight % v.rows, op.o);
+              [[fallthrough]];
             case kind::fma:
             case kind::fma_from_memory: {
               ASSERT_GE(tap, 0) << text;
               EXPECT_EQ(weight, tap * v.rows + op.o) << text;
               const tap_source& t = p.taps[std::size_t(tap)];
               const std::int64_t at = v.compact ? std::int64_t(tap) * p.tile_width() : t.phase * 1000000 + t.offset;
-              if (op.what == kind::fma) EXPECT_EQ(loaded[std::size_t(op.j)], at) << text;
+              if (op.what != kind::fma_from_memory) EXPECT_EQ(loaded[std::size_t(op.j)], at) << text;
               else EXPECT_EQ(op.phase * 1000000 + op.offset - op.j * p.vlen, at) << text;
-              EXPECT_EQ(op.what == kind::fma, p.src_in_registers);
+              EXPECT_EQ(op.what != kind::fma_from_memory, p.src_in_registers);
               ++fmas[std::size_t((tap * v.rows + op.o) * v.ur + op.j)];
               EXPECT_EQ(op.sum, tap % v.sums);
               break;
@@ -284,8 +290,13 @@ TEST(plan_test, short_outputs_take_the_dot_tile) {
     const kernel_plan small = plan_of("Conv1d(5, 5, 3)", target);  // 15 floats a column: positions win at 47
     EXPECT_FALSE(small.use_dot_tile(47));
   }
-  // A reduction too long to unroll has no dot tile.
-  EXPECT_EQ(plan_of("Conv1d(512, 512, 3)", isa::avx512).dot_rows, 0);
+  // A long reduction is padded to whole steps; weights too large to copy
+  // twice have no dot tile.
+  const kernel_plan long_reduction = plan_of("Conv1d(512, 512, 3, stride=2)", isa::avx512);
+  EXPECT_TRUE(long_reduction.use_dot_tile(3));
+  EXPECT_EQ(long_reduction.dot_length, 1536);
+  EXPECT_EQ(plan_of("Conv1d(520, 512, 3)", isa::avx512).dot_length, 1664);  // 98 vectors: 104
+  EXPECT_EQ(plan_of("Conv1d(4096, 4096, 3)", isa::avx512).dot_rows, 0);
 }
 
 TEST(plan_test, is_deterministic) {

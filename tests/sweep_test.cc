@@ -239,5 +239,24 @@ TEST(mixed_tiles_test, dot_tiles_spanning_samples_match_reference) {
   }
 }
 
+// Dot weights beyond L2 (rows outer): each block of rows runs over the
+// columns of a pass of tiles; 60 tiles of 3072-float columns take two passes,
+// and with two groups each group's columns have their own place in a pass.
+TEST(mixed_tiles_test, dot_rows_outer_passes_match_reference) {
+  const auto configs = configs_of({backend::xbyak, backend::llvm});
+  if (configs.empty()) GTEST_SKIP() << "this host has no ISA a JIT backend generates for";
+  std::mt19937 rng(29);
+  const std::pair<const char*, std::int64_t> shapes[] = {
+      {"Conv1d(512, 300, 3, stride=2, padding=1)", 1},             // L_out = 1
+      {"Conv1d(1024, 520, 3, padding=1, groups=2, bias=False)", 3},  // L_out = 3: tiles spanning samples
+  };
+  for (const auto& [shape, l_in] : shapes) {
+    const conv1d_spec s = parse_spec(shape);
+    ASSERT_TRUE(make_plan(s, isa::avx512, nullptr)->dot_rows_outer) << shape;
+    for (std::int64_t n : {1, 5, 120})
+      for (int threads : {1, 2}) ASSERT_NO_FATAL_FAILURE(check_layer_on(s, {n, s.in_channels, l_in}, rng, configs, threads));
+  }
+}
+
 }  // namespace
 }  // namespace convjit

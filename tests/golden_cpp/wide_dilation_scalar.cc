@@ -61,17 +61,13 @@ void variant_2x1_compact(const convjit::conv1d_args* args) {
   acc0_0_1 = convjit_aot::splat4(0.0f);
   acc1_0_1 = convjit_aot::splat4(0.0f);
   for (std::int64_t c = 0; c < 3; ++c, src += args->src_stride, wei += 4) {
-    convjit_aot::vec4 w, s0;
+    convjit_aot::vec4 s0;
     s0 = convjit_aot::load4(src + 0);
-    w = convjit_aot::splat4(wei[0]);
-    acc0_0 = convjit_aot::fmadd4(s0, w, acc0_0);
-    w = convjit_aot::splat4(wei[1]);
-    acc1_0 = convjit_aot::fmadd4(s0, w, acc1_0);
+    acc0_0 = convjit_aot::fmadd4(s0, convjit_aot::splat4(wei[0]), acc0_0);
+    acc1_0 = convjit_aot::fmadd4(s0, convjit_aot::splat4(wei[1]), acc1_0);
     s0 = convjit_aot::load4(src + 20);
-    w = convjit_aot::splat4(wei[2]);
-    acc0_0_1 = convjit_aot::fmadd4(s0, w, acc0_0_1);
-    w = convjit_aot::splat4(wei[3]);
-    acc1_0_1 = convjit_aot::fmadd4(s0, w, acc1_0_1);
+    acc0_0_1 = convjit_aot::fmadd4(s0, convjit_aot::splat4(wei[2]), acc0_0_1);
+    acc1_0_1 = convjit_aot::fmadd4(s0, convjit_aot::splat4(wei[3]), acc1_0_1);
   }
   acc0_0 = convjit_aot::add4(acc0_0, acc0_0_1);
   acc1_0 = convjit_aot::add4(acc1_0, acc1_0_1);

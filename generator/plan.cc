@@ -42,7 +42,7 @@ constexpr std::int64_t kGroupWindowBytes = 512 * 1024;
 // A dot tile's reduction up to this many vectors may be unrolled whole; a
 // longer one is zero-padded to whole steps of kLongDotStepVectors.
 constexpr std::int64_t kMaxDotVectors = 64;
-constexpr int kLongDotStepVectors = 8;
+constexpr int kLongDotStepVectors = 4;
 // The dot tile's weights are a second copy: not for layers whose copy is larger.
 constexpr std::int64_t kMaxDotWeightBytes = 64 << 20;
 // FMAs a dot tile's step covers at least, when a step that short divides its

@@ -43,8 +43,10 @@ constexpr std::int64_t kGroupWindowBytes = 512 * 1024;
 // longer one is zero-padded to whole steps of kLongDotStepVectors.
 constexpr std::int64_t kMaxDotVectors = 64;
 constexpr int kLongDotStepVectors = 4;
-// The dot tile's weights are a second copy: not for layers whose copy is larger.
+// The dot tile's weights are a second copy: not for layers whose copy is
+// larger; nor for a reduction whose columns (dot_ur per thread) are larger.
 constexpr std::int64_t kMaxDotWeightBytes = 64 << 20;
+constexpr std::int64_t kMaxDotColumnBytes = 1 << 20;
 // FMAs a dot tile's step covers at least, when a step that short divides its
 // reduction: a loop of such steps costs 4 instructions a step, and the code
 // (generated per variant) stays a few steps long, not the whole reduction.
@@ -410,7 +412,8 @@ std::optional<kernel_plan> make_plan(const conv1d_spec& spec, isa target, std::s
   std::int64_t dot_vectors = (reduction + plan.vlen - 1) / plan.vlen;
   if (dot_vectors > kMaxDotVectors) dot_vectors = (dot_vectors + kLongDotStepVectors - 1) / kLongDotStepVectors * kLongDotStepVectors;
   const std::int64_t dot_length = dot_vectors * plan.vlen;
-  if (reduction > 0 && spec.out_channels * dot_length * std::int64_t{sizeof(float)} <= kMaxDotWeightBytes) {
+  if (reduction > 0 && spec.out_channels * dot_length * std::int64_t{sizeof(float)} <= kMaxDotWeightBytes &&
+      dot_length * std::int64_t{sizeof(float)} <= kMaxDotColumnBytes) {
     plan.dot_length = dot_length;
     plan.dot_rows = int(std::min<std::int64_t>(cout_g, registers >= 32 ? 8 : 4));
     plan.dot_tail = int(cout_g % plan.dot_rows);

@@ -70,7 +70,7 @@ struct kernel_plan {
    * x K floats, with the input column t (im2col), both zero-padded to
    * dot_length; the lanes are summed at the store. dot_rows outputs channels by
    * dot_ur positions; dot_rows == 0: the layer has no dot tile (no reduction,
-   * or weights too large to copy). The driver picks it per call (use_dot_tile). */
+   * or weights or a column too large to copy). The driver picks it per call (use_dot_tile). */
   int dot_rows = 0;
   int dot_tail = 0;  // rows of a group's last dot block, 0 if none
   int dot_ur = 0;

@@ -297,6 +297,7 @@ TEST(plan_test, short_outputs_take_the_dot_tile) {
   EXPECT_EQ(long_reduction.dot_length, 1536);
   EXPECT_EQ(plan_of("Conv1d(520, 512, 3)", isa::avx512).dot_length, 1600);  // 98 vectors: 100
   EXPECT_EQ(plan_of("Conv1d(4096, 4096, 3)", isa::avx512).dot_rows, 0);
+  EXPECT_EQ(plan_of("Conv1d(1, 1, 300000)", isa::avx512).dot_rows, 0);  // a 1.2 MB column
 }
 
 TEST(plan_test, is_deterministic) {

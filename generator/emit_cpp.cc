@@ -126,28 +126,39 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
       for (int j = 0; j < v.ur; ++j) lines += fmt::format("{}{} = {};\n", indent, acc(o, j), say["zero"]);
     return lines;
   };
-  std::string initialize;
-  if (v.accumulate) {  // a later input-channel block: the output so far
+  auto output_so_far = [&](std::string_view indent) {
+    std::string lines;
     for (int o = 0; o < acc_rows; ++o)
       for (int j = 0; j < v.ur; ++j)
-        initialize += fmt::format(
-            "  {} = {};\n", acc(o, j),
+        lines += fmt::format(
+            "{}{} = {};\n", indent, acc(o, j),
             say.say("load", fmt::arg("address", o == 0 ? fmt::format("dst + {}", j * p.vlen)
                                                        : fmt::format("dst + {} * args->dst_stride + {}", o, j * p.vlen))));
-    initialize.pop_back();
-  } else if (p.spec.bias && !v.dot) {  // a dot tile adds the bias after the lane sum
-    std::string from_bias;
-    for (int o = 0; o < v.rows; ++o) {
-      from_bias += fmt::format("    {} = {};\n", acc(o, 0),
-                               v.lanes ? say.say("load", fmt::arg("address", "args->bias"))  // a channel per lane
-                                       : say.say("splat", fmt::arg("value", fmt::format("args->bias[{}]", o))));
-      for (int j = 1; j < v.ur; ++j) from_bias += fmt::format("    {} = {};\n", acc(o, j), acc(o, 0));
+    return lines;
+  };
+  // Each way in, as a branch of one if-else chain: the output so far (a later
+  // input-channel block), the bias, zero. A column tile always adds.
+  std::vector<std::pair<std::string, std::string>> ways;  // condition (empty: else), lines
+  if (v.columns) ways.push_back({"", output_so_far("  ")});
+  else {
+    if (p.adds_at_run_time(v)) ways.push_back({"args->accumulate", output_so_far("    ")});
+    if (p.spec.bias && !v.dot) {  // a dot tile adds the bias after the lane sum
+      std::string from_bias;
+      for (int o = 0; o < v.rows; ++o) {
+        from_bias += fmt::format("    {} = {};\n", acc(o, 0),
+                                 v.lanes ? say.say("load", fmt::arg("address", "args->bias"))  // a channel per lane
+                                         : say.say("splat", fmt::arg("value", fmt::format("args->bias[{}]", o))));
+        for (int j = 1; j < v.ur; ++j) from_bias += fmt::format("    {} = {};\n", acc(o, j), acc(o, 0));
+      }
+      ways.push_back({"args->bias", from_bias});
     }
-    initialize = fmt::format("  if (args->bias) {{\n{}  }} else {{\n{}  }}", from_bias, zero("    "));
-  } else {
-    initialize = zero("  ");
-    initialize.pop_back();  // the template ends the line
+    ways.push_back({"", zero(ways.empty() ? "  " : "    ")});
   }
+  std::string initialize = ways.size() == 1 ? ways.front().second : "  ";
+  for (std::size_t i = 0; i < ways.size() && ways.size() > 1; ++i)
+    initialize += (ways[i].first.empty() ? std::string("{\n") : fmt::format("if ({}) {{\n", ways[i].first)) +
+                  ways[i].second + (i + 1 < ways.size() ? "  } else " : "  }\n");
+  initialize.pop_back();  // the template ends the line
   initialize += partial_sums;
 
   // The step's registers: the weight unless every FMA broadcasts its own, the sources.
@@ -229,7 +240,7 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
       : v.columns ? fmt::format("{} position(s) of {} output-channel lanes, adding to a position-major scratch{}", v.ur,
                                 v.rows, v.compact ? ", reading a tap-segment window" : "")
             : fmt::format("{} vector(s) of {} positions{}{}", v.ur, p.vlen, v.compact ? ", reading a tap-segment window" : "",
-                          v.accumulate ? ", adding to the output" : "");
+                          p.adds_at_run_time(v) ? ", or adding to the output" : "");
   return render("aot_variant.cc", fmt::arg("rows", v.rows), fmt::arg("ur", v.ur), fmt::arg("tile", tile),
                 fmt::arg("function", variant_function_name(v)), fmt::arg("phases", phases),
                 fmt::arg("vector", say["vector"]), fmt::arg("accumulators", fmt::join(names, ", ")),

@@ -70,8 +70,8 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
   auto* vec = llvm::FixedVectorType::get(f32, unsigned(p.vlen));
   const llvm::Align float_align(sizeof(float));
   // conv1d_args (generator/kernel_abi.h), field by field.
-  auto* args_type = llvm::StructType::get(context, {ptr, ptr, ptr, ptr, i64, i64, i64});
-  enum { kSrc, kWei, kBias, kDst, kSrcStride, kPhaseStride, kDstStride };
+  auto* args_type = llvm::StructType::get(context, {ptr, ptr, ptr, ptr, i64, i64, i64, i64});
+  enum { kSrc, kWei, kBias, kDst, kSrcStride, kPhaseStride, kDstStride, kAccumulate };
   auto* fn_type = llvm::FunctionType::get(b.getVoidTy(), {ptr}, false);
   // A portable plan may run where the CPU has no FMA: fmuladd fuses only where that is fast.
   llvm::Function* fma = llvm::Intrinsic::getDeclaration(
@@ -114,32 +114,61 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
     };
     llvm::Value* zero = llvm::ConstantAggregateZero::get(vec);
     std::vector<llvm::Value*> acc(std::size_t(count), zero);
-    if (v.accumulate) {  // a later input-channel block: the output so far
+    // Each way in gives acc(o, j) (o * ur + j) a start: the output so far (a
+    // later input-channel block, or a column tile), the bias, or zero.
+    std::vector<std::pair<llvm::BasicBlock*, std::vector<llvm::Value*>>> starts;
+    auto output_so_far = [&] {
+      std::vector<llvm::Value*> loaded;
       for (int o = 0; o < acc_rows; ++o) {
         llvm::Value* row = dst_row(o);
         for (int j = 0; j < v.ur; ++j)
-          acc[index(o, j)] = b.CreateAlignedLoad(
-              vec, b.CreateConstInBoundsGEP1_64(f32, row, std::uint64_t(j * p.vlen)), float_align);
+          loaded.push_back(b.CreateAlignedLoad(vec, b.CreateConstInBoundsGEP1_64(f32, row, std::uint64_t(j * p.vlen)),
+                                               float_align));
       }
-    } else if (p.spec.bias && !v.dot) {  // a dot tile adds the bias after the lane sum
-      auto* with_bias = llvm::BasicBlock::Create(context, "bias", f);
-      auto* ready = llvm::BasicBlock::Create(context, "ready", f);
-      b.CreateCondBr(b.CreateIsNotNull(bias), with_bias, ready);
-      b.SetInsertPoint(with_bias);
-      std::vector<llvm::Value*> splat;
-      for (int o = 0; o < v.rows; ++o)
-        splat.push_back(v.lanes ? b.CreateAlignedLoad(vec, bias, float_align)  // a channel per lane
-                                : b.CreateVectorSplat(unsigned(p.vlen), b.CreateLoad(f32, b.CreateConstInBoundsGEP1_64(
-                                                                              f32, bias, std::uint64_t(o)))));
-      b.CreateBr(ready);
-      b.SetInsertPoint(ready);
-      for (int o = 0; o < v.rows; ++o) {
-        llvm::PHINode* start = b.CreatePHI(vec, 2);
-        start->addIncoming(zero, entry);
-        start->addIncoming(splat[std::size_t(o)], with_bias);
-        for (int j = 0; j < v.ur; ++j) acc[index(o, j)] = start;
+      return loaded;
+    };
+    auto* ready = llvm::BasicBlock::Create(context, "ready", f);
+    if (v.columns) {
+      starts.push_back({b.GetInsertBlock(), output_so_far()});
+    } else {
+      if (p.adds_at_run_time(v)) {
+        auto* from_output = llvm::BasicBlock::Create(context, "from_output", f);
+        auto* fresh = llvm::BasicBlock::Create(context, "fresh", f);
+        b.CreateCondBr(b.CreateICmpNE(field(kAccumulate, i64, "accumulate"), b.getInt64(0)), from_output, fresh);
+        b.SetInsertPoint(from_output);
+        starts.push_back({from_output, output_so_far()});
+        b.CreateBr(ready);
+        b.SetInsertPoint(fresh);
+      }
+      starts.push_back({b.GetInsertBlock(), std::vector<llvm::Value*>(std::size_t(acc_rows * v.ur), zero)});
+      if (p.spec.bias && !v.dot) {  // a dot tile adds the bias after the lane sum
+        auto* with_bias = llvm::BasicBlock::Create(context, "bias", f);
+        b.CreateCondBr(b.CreateIsNotNull(bias), with_bias, ready);
+        b.SetInsertPoint(with_bias);
+        std::vector<llvm::Value*> splat;
+        for (int o = 0; o < v.rows; ++o) {
+          llvm::Value* row_bias =
+              v.lanes ? b.CreateAlignedLoad(vec, bias, float_align)  // a channel per lane
+                      : b.CreateVectorSplat(unsigned(p.vlen),
+                                            b.CreateLoad(f32, b.CreateConstInBoundsGEP1_64(f32, bias, std::uint64_t(o))));
+          splat.insert(splat.end(), std::size_t(v.ur), row_bias);
+        }
+        starts.push_back({with_bias, splat});
       }
     }
+    b.CreateBr(ready);
+    b.SetInsertPoint(ready);
+    for (int o = 0; o < acc_rows; ++o)
+      for (int j = 0; j < v.ur; ++j) {
+        const std::size_t at = std::size_t(o * v.ur + j);
+        if (starts.size() == 1) {
+          acc[index(o, j)] = starts.front().second[at];
+          continue;
+        }
+        llvm::PHINode* start = b.CreatePHI(vec, unsigned(starts.size()));
+        for (const auto& [from, values] : starts) start->addIncoming(values[at], from);
+        acc[index(o, j)] = start;
+      }
 
     const std::int64_t channels = p.channel_steps(v);
     if (channels > 0) {

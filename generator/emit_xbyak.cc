@@ -107,29 +107,43 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
   for (int o = 0; o < acc_rows; ++o)
     for (int sum = v.dot ? 0 : 1; sum < v.sums; ++sum)
       for (int j = 0; j < ur; ++j) vxorps(acc(o, j, sum), acc(o, j, sum), acc(o, j, sum));
-  Label no_bias, accumulators_ready;
-  if (v.accumulate) {  // a later input-channel block: the output so far
+  Label accumulators_ready;
+  auto output_so_far = [&] {
     mov(reg_count, reg_dst);
     for (int o = 0; o < acc_rows; ++o) {
       for (int j = 0; j < ur; ++j) vmovups(acc(o, j, 0), ptr[reg_count + j * vector_bytes]);
       if (o + 1 < acc_rows) add(reg_count, reg_dst_stride);
     }
-  } else if (p.spec.bias && !v.dot) {
-    test(reg_bias, reg_bias);
-    jz(no_bias, T_NEAR);
-    for (int o = 0; o < rows; ++o) {
-      if (v.lanes)  // a channel per lane
-        vmovups(acc(o, 0, 0), ptr[reg_bias]);
-      else
-        vbroadcastss(acc(o, 0, 0), ptr[reg_bias + o * int(sizeof(float))]);
-      for (int j = 1; j < ur; ++j) vmovaps(acc(o, j, 0), acc(o, 0, 0));
+  };
+  if (v.columns) {  // always adds to its output
+    output_so_far();
+  } else {
+    if (p.adds_at_run_time(v)) {  // a later input-channel block: the output so far
+      Label fresh;
+      cmp(qword[reg_args + offsetof(conv1d_args, accumulate)], 0);
+      je(fresh, T_NEAR);
+      output_so_far();
+      jmp(accumulators_ready, T_NEAR);
+      L(fresh);
     }
-    jmp(accumulators_ready, T_NEAR);
+    if (p.spec.bias && !v.dot) {  // a dot tile adds the bias after the lane sum
+      Label no_bias;
+      test(reg_bias, reg_bias);
+      jz(no_bias, T_NEAR);
+      for (int o = 0; o < rows; ++o) {
+        if (v.lanes)  // a channel per lane
+          vmovups(acc(o, 0, 0), ptr[reg_bias]);
+        else
+          vbroadcastss(acc(o, 0, 0), ptr[reg_bias + o * int(sizeof(float))]);
+        for (int j = 1; j < ur; ++j) vmovaps(acc(o, j, 0), acc(o, 0, 0));
+      }
+      jmp(accumulators_ready, T_NEAR);
+      L(no_bias);
+    }
+    if (!v.dot)
+      for (int o = 0; o < rows; ++o)
+        for (int j = 0; j < ur; ++j) vxorps(acc(o, j, 0), acc(o, j, 0), acc(o, j, 0));
   }
-  L(no_bias);
-  if (!v.dot && !v.accumulate)
-    for (int o = 0; o < rows; ++o)
-      for (int j = 0; j < ur; ++j) vxorps(acc(o, j, 0), acc(o, j, 0), acc(o, j, 0));
   L(accumulators_ready);
 
   // One input channel: the plan's channel step, every tap, row and vector.

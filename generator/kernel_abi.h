@@ -25,6 +25,10 @@ struct conv1d_args {
   std::int64_t src_stride;
   std::int64_t phase_stride;
   std::int64_t dst_stride;
+  /** Nonzero: add to the output at dst (a later block of input channels)
+   * instead of starting at the bias; read only by plans that split the input
+   * channels (kernel_plan::adds_at_run_time). */
+  std::int64_t accumulate;
 };
 
 using conv1d_kernel_fn = void (*)(const conv1d_args* args);

@@ -84,17 +84,14 @@ std::vector<kernel_plan::variant> kernel_plan::variants() const {
   if (!compact_windows || spec.stride == 1) layouts.push_back(false);
   if (compact_windows) layouts.push_back(true);
   std::vector<variant> all;
-  for (bool accumulate : {false, true}) {
-    if (accumulate && !splits_channels()) break;
-    for (bool compact : layouts)
-      for (int rows : {oc_block, oc_tail})
-        if (rows > 0)
-          for (int ur = 1; ur <= ur_w; ++ur) {
-            // Spare accumulators: the columns ur..ur_w - 1 whole tiles use.
-            const int sums = partial_sums(rows * ur, rows * ur_w, spec.kernel_size);
-            all.push_back({rows, ur, compact, sums, false, accumulate, false, false, ur_w, src_register(0), weight_register()});
-          }
-  }
+  for (bool compact : layouts)
+    for (int rows : {oc_block, oc_tail})
+      if (rows > 0)
+        for (int ur = 1; ur <= ur_w; ++ur) {
+          // Spare accumulators: the columns ur..ur_w - 1 whole tiles use.
+          const int sums = partial_sums(rows * ur, rows * ur_w, spec.kernel_size);
+          all.push_back({rows, ur, compact, sums, false, false, false, ur_w, src_register(0), weight_register()});
+        }
   for (int rows : {dot_rows, dot_tail})
     if (rows > 0)
       for (int ur = 1; ur <= dot_ur; ++ur) {
@@ -116,7 +113,7 @@ std::vector<kernel_plan::variant> kernel_plan::variants() const {
             }
         }
         const int accumulators = rows * ur * sums;
-        all.push_back({rows, ur, false, sums, true, false, false, false, ur * sums, accumulators, accumulators + ur,
+        all.push_back({rows, ur, false, sums, true, false, false, ur * sums, accumulators, accumulators + ur,
                        step_vectors});
       }
   if (lane_ur > 0) {
@@ -124,7 +121,7 @@ std::vector<kernel_plan::variant> kernel_plan::variants() const {
     // accumulators (and their partial sums) and the weight vector.
     const int sums = partial_sums(lane_ur, vector_registers(target) - 1 - lane_ur, spec.kernel_size);
     const int accumulators = lane_ur * sums;
-    all.push_back({1, lane_ur, false, sums, false, false, true, false, accumulators, accumulators, accumulators});
+    all.push_back({1, lane_ur, false, sums, false, true, false, accumulators, accumulators, accumulators});
   }
   // The column tile reads the last tile's window (never in place): compact
   // when the plan's windows are. Its ur chains are few: a step covers enough
@@ -138,7 +135,7 @@ std::vector<kernel_plan::variant> kernel_plan::variants() const {
         while (ur * spec.kernel_size * unroll < kChainsInFlight && ic_block % (2 * unroll) == 0) unroll *= 2;
         const int sums = partial_sums(ur, vector_registers(target) - 2, spec.kernel_size * unroll);
         const int accumulators = ur * sums;
-        all.push_back({rows, ur, compact_windows, sums, false, true, false, true, accumulators, accumulators,
+        all.push_back({rows, ur, compact_windows, sums, false, false, true, accumulators, accumulators,
                        accumulators + 1, unroll});
       }
   return all;
@@ -146,18 +143,17 @@ std::vector<kernel_plan::variant> kernel_plan::variants() const {
 
 std::string kernel_plan::variant::name() const {
   if (columns) return fmt::format("{}x{}_columns{}", rows, ur, compact ? "_compact" : "");
-  return fmt::format("{}x{}{}{}", rows, ur, compact ? "_compact" : dot ? "_dot" : lanes ? "_lanes" : "",
-                     accumulate ? "_accumulate" : "");
+  return fmt::format("{}x{}{}", rows, ur, compact ? "_compact" : dot ? "_dot" : lanes ? "_lanes" : "");
 }
 
 // variants() lists position tiles per layout (one or two) and block (full,
-// tail), again for accumulating, then the dot tiles, then the lane tile.
-int kernel_plan::variant_index(int rows, int ur, bool compact, bool dot, bool accumulate) const {
+// tail), then the dot tiles, then the lane tile, then the column tiles.
+int kernel_plan::variant_index(int rows, int ur, bool compact, bool dot) const {
   const int per_layout = ur_w * (oc_tail ? 2 : 1);
   const int position_variants = per_layout * ((!compact_windows || spec.stride == 1) + compact_windows);
-  if (dot) return position_variants * (splits_channels() ? 2 : 1) + (rows == dot_rows ? 0 : dot_ur) + ur - 1;
+  if (dot) return position_variants + (rows == dot_rows ? 0 : dot_ur) + ur - 1;
   const int layout = compact && spec.stride == 1 ? 1 : 0;
-  return (accumulate ? position_variants : 0) + layout * per_layout + (rows == oc_block ? 0 : ur_w) + ur - 1;
+  return layout * per_layout + (rows == oc_block ? 0 : ur_w) + ur - 1;
 }
 
 int kernel_plan::lane_variant_index() const {

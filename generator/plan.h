@@ -49,8 +49,8 @@ struct kernel_plan {
   bool src_in_registers = true;  // load each input vector once for all oc_block rows (else FMA memory operands)
   /** Input channels per kernel call (divides C_in/groups): a tile's input and
    * a block's weights for that many channels fit in L1, so every block of the
-   * tile reuses them from there. Calls after a tile's first add to its output
-   * (accumulate variants). */
+   * tile reuses them from there. Calls after a tile's first add to its output:
+   * conv1d_args::accumulate, read at run time (position_adds_at_run_time). */
   std::int64_t ic_block = 1;
   /** Windows hold, per input channel, K segments of tile_width() inputs (tap k's
    * inputs, stride applied) instead of `stride` phase rows spanning the whole
@@ -116,9 +116,8 @@ struct kernel_plan {
     bool compact;      // reads a tap-segment window (see compact_windows)
     int sums = 1;      // partial-sum sets per output vector
     bool dot = false;  // a dot tile: ur positions, one accumulator each, summed across lanes
-    bool accumulate = false;  // starts from the output (a later input-channel block), not the bias
-    bool lanes = false;       // a channel-lane tile: the bias is a vector, not a broadcast
-    bool columns = false;     // a column tile: one accumulator row, a vector of rows per position
+    bool lanes = false;    // a channel-lane tile: the bias is a vector, not a broadcast
+    bool columns = false;  // a column tile: one accumulator row, a vector of rows per position; always adds to its output
     // Vector registers: acc(o, column) at o * row_registers + column, then
     // src(j) from first_src, then the weight.
     int row_registers = 0, first_src = 0, weight = 0;
@@ -132,7 +131,7 @@ struct kernel_plan {
     /** Whether the step reads phase rows (a compact window holds tap k at k *
      * tile_width(), dot columns and lane windows their taps in a row). */
     bool reads_phases() const { return !compact && !dot && !lanes; }
-    /** e.g. "8x3_compact_accumulate": every emitter's function names end so. */
+    /** e.g. "8x3_compact": every emitter's function names end so. */
     std::string name() const;
   };
   std::vector<variant> variants() const;
@@ -175,7 +174,11 @@ struct kernel_plan {
   bool splits_channels() const { return ic_block < spec.in_channels_per_group(); }
   /** Packed weight floats per input channel of a block of `rows`. */
   int channel_weights(int rows) const { return int(spec.kernel_size) * rows; }
-  int variant_index(int rows, int ur, bool compact, bool dot = false, bool accumulate = false) const;
+  int variant_index(int rows, int ur, bool compact, bool dot = false) const;
+  /** Whether variant v starts from its output when conv1d_args::accumulate is
+   * set (a position tile of a plan that splits the input channels): one
+   * variant for both, where a second would double the code. */
+  bool adds_at_run_time(const variant& v) const { return splits_channels() && !v.dot && !v.lanes && !v.columns; }
   /** The lane tile's variant, after the dot tiles. */
   int lane_variant_index() const;
   /** The column tile of `rows` (oc_block or oc_tail) by `ur` positions, the last ones. */

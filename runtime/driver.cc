@@ -646,7 +646,8 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
             } else {
               a.dst = dst + (n * out.c + first_channel) * out.l + tile * tile_width;
             }
-            if (ur > 0) k.entry(rows, ur, windowed[j] && p.compact_windows, false, c > 0)(&a);
+            a.accumulate = c > 0;
+            if (ur > 0) k.entry(rows, ur, windowed[j] && p.compact_windows)(&a);
             if (last && last_columns) {
               conv1d_args column = a;
               column.src = a.src + last_ur * p.vlen;

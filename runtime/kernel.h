@@ -21,14 +21,14 @@ struct kernel {
   backend from = backend::reference;
   std::string name;
   std::optional<kernel_plan> plan;
-  std::vector<conv1d_kernel_fn> entries;     // by plan->variant_index(rows, ur, compact, dot, accumulate)
+  std::vector<conv1d_kernel_fn> entries;     // by plan->variant_index(rows, ur, compact, dot)
   std::vector<std::uint8_t> code;            // machine code, for dumps and `convjit asm`
   std::vector<std::size_t> entry_offsets;    // where each entry starts in `code`
   double build_us = 0;                       // planning and generation
   std::shared_ptr<const void> owner;         // the code's memory
 
-  conv1d_kernel_fn entry(int rows, int ur, bool compact, bool dot = false, bool accumulate = false) const {
-    return entries[std::size_t(plan->variant_index(rows, ur, compact, dot, accumulate))];
+  conv1d_kernel_fn entry(int rows, int ur, bool compact, bool dot = false) const {
+    return entries[std::size_t(plan->variant_index(rows, ur, compact, dot))];
   }
 };
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <random>
+#include <set>
 
 #include "generator/plan.h"
 
@@ -99,6 +100,26 @@ TEST(plan_test, channel_step_covers_every_fma_once) {
           }
         }
         for (int count : fmas) EXPECT_EQ(count, 1) << text;
+      }
+    }
+}
+
+// The driver finds each variant by its shape; one variant serves a tile's
+// first input-channel block and the later ones, which add to the output.
+TEST(plan_test, variant_index_finds_each_variant_once) {
+  for (isa target : {isa::scalar, isa::avx2, isa::avx512})
+    for (const char* text : kSpecs) {
+      const kernel_plan p = plan_of(text, target);
+      const auto variants = p.variants();
+      std::set<std::string> names;
+      for (std::size_t i = 0; i < variants.size(); ++i) {
+        const auto& v = variants[i];
+        EXPECT_TRUE(names.insert(v.name()).second) << text << ": " << v.name();
+        const int index = v.lanes     ? p.lane_variant_index()
+                          : v.columns ? p.column_variant_index(v.rows, v.ur)
+                                      : p.variant_index(v.rows, v.ur, v.compact, v.dot);
+        EXPECT_EQ(index, int(i)) << text << ": " << v.name();
+        EXPECT_EQ(p.adds_at_run_time(v), p.splits_channels() && !v.dot && !v.lanes && !v.columns) << text;
       }
     }
 }
@@ -224,7 +245,7 @@ TEST(plan_test, column_step_covers_every_position_and_tap) {
           ASSERT_TRUE(v.columns) << text;
           EXPECT_EQ(v.rows, rows);
           EXPECT_EQ(v.ur, ur);
-          EXPECT_TRUE(v.accumulate);
+          EXPECT_FALSE(p.adds_at_run_time(v));  // always adds
           EXPECT_EQ(v.compact, p.compact_windows);
           EXPECT_EQ(v.accumulator_rows(), 1);
           // A step covers channel_unroll channels, enough for the FMA chains when ic_block allows.

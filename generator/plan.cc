@@ -87,7 +87,7 @@ std::vector<kernel_plan::variant> kernel_plan::variants() const {
   for (bool compact : layouts)
     for (int rows : {oc_block, oc_tail})
       if (rows > 0)
-        for (int ur = 1; ur <= ur_w; ++ur) {
+        for (int ur : position_urs()) {
           // Spare accumulators: the columns ur..ur_w - 1 whole tiles use.
           const int sums = partial_sums(rows * ur, rows * ur_w, spec.kernel_size);
           all.push_back({rows, ur, compact, sums, false, false, false, ur_w, src_register(0), weight_register()});
@@ -146,14 +146,28 @@ std::string kernel_plan::variant::name() const {
   return fmt::format("{}x{}{}", rows, ur, compact ? "_compact" : dot ? "_dot" : lanes ? "_lanes" : "");
 }
 
+std::vector<int> kernel_plan::position_urs() const {
+  std::vector<int> urs;
+  for (int ur = 1; ur < ur_w && lane_ur == 0; ur = tiles_in_pieces() ? 2 * ur : ur + 1) urs.push_back(ur);
+  if (lane_ur == 0) urs.push_back(ur_w);
+  return urs;
+}
+
 // variants() lists position tiles per layout (one or two) and block (full,
 // tail), then the dot tiles, then the lane tile, then the column tiles.
+// The driver looks variants up per call: no allocation here.
 int kernel_plan::variant_index(int rows, int ur, bool compact, bool dot) const {
-  const int per_layout = ur_w * (oc_tail ? 2 : 1);
+  int below = 0;  // position_urs() below ur_w: 1, 2, 3, .., or 1, 2, 4, ..
+  for (int piece = 1; piece < ur_w; piece = tiles_in_pieces() ? 2 * piece : piece + 1) ++below;
+  const int per_block = lane_ur > 0 ? 0 : below + 1, per_layout = per_block * (oc_tail ? 2 : 1);
   const int position_variants = per_layout * ((!compact_windows || spec.stride == 1) + compact_windows);
   if (dot) return position_variants + (rows == dot_rows ? 0 : dot_ur) + ur - 1;
   const int layout = compact && spec.stride == 1 ? 1 : 0;
-  return layout * per_layout + (rows == oc_block ? 0 : ur_w) + ur - 1;
+  int piece = ur - 1;  // ur's place in position_urs()
+  if (ur == ur_w) piece = below;
+  else if (tiles_in_pieces())
+    for (piece = 0; (1 << piece) < ur;) ++piece;
+  return layout * per_layout + (rows == oc_block ? 0 : per_block) + piece;
 }
 
 int kernel_plan::lane_variant_index() const {

@@ -3,6 +3,7 @@
 // made once, before any emission; the emitters only walk it.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -175,6 +176,20 @@ struct kernel_plan {
   /** Packed weight floats per input channel of a block of `rows`. */
   int channel_weights(int rows) const { return int(spec.kernel_size) * rows; }
   int variant_index(int rows, int ur, bool compact, bool dot = false) const;
+  /** The vector counts position tiles come in: every count up to ur_w, or,
+   * for a wide tile (ur_w > 5, depthwise), ur_w and the powers of two below
+   * it, a partial last tile running as pieces of those, largest first (15
+   * vectors of code instead of 36 at ur_w 8; a narrow tile's pieces would
+   * cost a call each for little code); none when lane tiles cover every output. */
+  std::vector<int> position_urs() const;
+  bool tiles_in_pieces() const { return ur_w > 5; }
+  /** The largest of position_urs() up to `ur` (>= 1). */
+  int position_piece(int ur) const {
+    if (ur >= ur_w || !tiles_in_pieces()) return std::min(ur, ur_w);
+    int piece = 1;
+    while (piece * 2 <= ur) piece *= 2;
+    return piece;
+  }
   /** Whether variant v starts from its output when conv1d_args::accumulate is
    * set (a position tile of a plan that splits the input channels): one
    * variant for both, where a second would double the code. */

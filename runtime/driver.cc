@@ -647,7 +647,17 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
               a.dst = dst + (n * out.c + first_channel) * out.l + tile * tile_width;
             }
             a.accumulate = c > 0;
-            if (ur > 0) k.entry(rows, ur, windowed[j] && p.compact_windows)(&a);
+            if (ur == p.ur_w) {
+              k.entry(rows, ur, windowed[j] && p.compact_windows)(&a);
+            } else {  // a partial last tile: pieces the plan has variants for, largest first
+              conv1d_args piece = a;
+              for (int done = 0, size = 0; done < ur; done += size) {
+                size = p.position_piece(ur - done);
+                piece.src = a.src + done * p.vlen;
+                piece.dst = a.dst + done * p.vlen;
+                k.entry(rows, size, windowed[j] && p.compact_windows)(&piece);
+              }
+            }
             if (last && last_columns) {
               conv1d_args column = a;
               column.src = a.src + last_ur * p.vlen;

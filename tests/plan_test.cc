@@ -121,6 +121,22 @@ TEST(plan_test, variant_index_finds_each_variant_once) {
         EXPECT_EQ(index, int(i)) << text << ": " << v.name();
         EXPECT_EQ(p.adds_at_run_time(v), p.splits_channels() && !v.dot && !v.lanes && !v.columns) << text;
       }
+      // A partial last tile of r vectors runs as pieces that have variants.
+      const std::vector<int> urs = p.position_urs();
+      if (p.lane_ur > 0) {
+        EXPECT_TRUE(urs.empty()) << text;  // lane tiles cover every output
+      }
+      for (int r = 1; r <= p.ur_w && p.lane_ur == 0; ++r) {
+        int done = 0;
+        while (done < r) {
+          const int piece = p.position_piece(r - done);
+          ASSERT_GE(piece, 1);
+          EXPECT_LE(piece, r - done) << text;
+          EXPECT_NE(std::find(urs.begin(), urs.end(), piece), urs.end()) << text << ": " << piece;
+          done += piece;
+        }
+        EXPECT_EQ(done, r) << text;
+      }
     }
 }
 

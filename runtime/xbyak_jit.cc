@@ -17,7 +17,8 @@ std::shared_ptr<const kernel> build_xbyak_kernel(const kernel_plan& plan) {
   k->from = backend::xbyak;
   k->name = plan.name();
   k->plan = plan;
-  for (std::size_t i = 0; i < plan.variants().size(); ++i) {
+  const std::size_t variants = plan.variants().size();
+  for (std::size_t i = 0; i < variants; ++i) {
     k->entries.push_back(code->function(i));
     k->entry_offsets.push_back(code->entry_offset(i));
   }

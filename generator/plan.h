@@ -51,7 +51,7 @@ struct kernel_plan {
   /** Input channels per kernel call (divides C_in/groups): a tile's input and
    * a block's weights for that many channels fit in L1, so every block of the
    * tile reuses them from there. Calls after a tile's first add to its output:
-   * conv1d_args::accumulate, read at run time (position_adds_at_run_time). */
+   * conv1d_args::accumulate, read at run time (adds_at_run_time). */
   std::int64_t ic_block = 1;
   /** Windows hold, per input channel, K segments of tile_width() inputs (tap k's
    * inputs, stride applied) instead of `stride` phase rows spanning the whole

@@ -148,7 +148,7 @@ std::string kernel_plan::variant::name() const {
 
 std::vector<int> kernel_plan::position_urs() const {
   std::vector<int> urs;
-  for (int ur = 1; ur < ur_w && lane_ur == 0; ur = tiles_in_pieces() ? 2 * ur : ur + 1) urs.push_back(ur);
+  for (int ur = 1; ur < ur_w && lane_ur == 0; ur = next_position_ur(ur)) urs.push_back(ur);
   if (lane_ur == 0) urs.push_back(ur_w);
   return urs;
 }
@@ -157,17 +157,17 @@ std::vector<int> kernel_plan::position_urs() const {
 // tail), then the dot tiles, then the lane tile, then the column tiles.
 // The driver looks variants up per call: no allocation here.
 int kernel_plan::variant_index(int rows, int ur, bool compact, bool dot) const {
-  int below = 0;  // position_urs() below ur_w: 1, 2, 3, .., or 1, 2, 4, ..
-  for (int piece = 1; piece < ur_w; piece = tiles_in_pieces() ? 2 * piece : piece + 1) ++below;
-  const int per_block = lane_ur > 0 ? 0 : below + 1, per_layout = per_block * (oc_tail ? 2 : 1);
+  // Counts of position_urs() below a count: its place in the list.
+  auto place = [&](int count) {
+    int below = 0;
+    for (int piece = 1; piece < count; piece = next_position_ur(piece)) ++below;
+    return below;
+  };
+  const int per_block = lane_ur > 0 ? 0 : place(ur_w) + 1, per_layout = per_block * (oc_tail ? 2 : 1);
   const int position_variants = per_layout * ((!compact_windows || spec.stride == 1) + compact_windows);
   if (dot) return position_variants + (rows == dot_rows ? 0 : dot_ur) + ur - 1;
   const int layout = compact && spec.stride == 1 ? 1 : 0;
-  int piece = ur - 1;  // ur's place in position_urs()
-  if (ur == ur_w) piece = below;
-  else if (tiles_in_pieces())
-    for (piece = 0; (1 << piece) < ur;) ++piece;
-  return layout * per_layout + (rows == oc_block ? 0 : per_block) + piece;
+  return layout * per_layout + (rows == oc_block ? 0 : per_block) + place(ur);
 }
 
 int kernel_plan::lane_variant_index() const {

@@ -183,6 +183,8 @@ struct kernel_plan {
    * cost a call each for little code); none when lane tiles cover every output. */
   std::vector<int> position_urs() const;
   bool tiles_in_pieces() const { return ur_w > 5; }
+  /** The count after `ur` in position_urs(), below ur_w. */
+  int next_position_ur(int ur) const { return tiles_in_pieces() ? 2 * ur : ur + 1; }
   /** The largest of position_urs() up to `ur` (>= 1). */
   int position_piece(int ur) const {
     if (ur >= ur_w || !tiles_in_pieces()) return std::min(ur, ur_w);

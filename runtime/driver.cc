@@ -17,7 +17,12 @@
 namespace convjit {
 namespace {
 
-constexpr double kFlopsPerThread = 1e6;  // below this a second thread costs more than it saves
+// Below this many FLOPs a thread, another thread costs more than it saves.
+// Measured on 2 threads against 1e6 (conv1d_bench BM_xbyak/.../threads:2,
+// three runs each): seed.pad1 (0.38 MFLOP) 0.012-0.015 -> 0.007-0.011 ms,
+// seed.pointwise (0.64) 0.016-0.020 -> 0.009-0.012, seed.k3 (1.7) 0.042-0.058
+// -> 0.024-0.027.
+constexpr double kFlopsPerThread = 1.5e5;
 // Outputs per lane-tile item: its transposed window and outputs stay in L1,
 // with room to spare (measured against 256 and 512: convnext1d k15 0.82 ->
 // 0.75 ms, conformer k31 0.222 -> 0.212 ms; 64 is slower again).

@@ -3,7 +3,6 @@
 // made once, before any emission; the emitters only walk it.
 #pragma once
 
-#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -187,9 +186,9 @@ struct kernel_plan {
   int next_position_ur(int ur) const { return tiles_in_pieces() ? 2 * ur : ur + 1; }
   /** The largest of position_urs() up to `ur` (>= 1). */
   int position_piece(int ur) const {
-    if (ur >= ur_w || !tiles_in_pieces()) return std::min(ur, ur_w);
+    if (ur >= ur_w) return ur_w;
     int piece = 1;
-    while (piece * 2 <= ur) piece *= 2;
+    while (next_position_ur(piece) <= ur) piece = next_position_ur(piece);
     return piece;
   }
   /** Whether variant v starts from its output when conv1d_args::accumulate is

@@ -18,8 +18,8 @@ namespace convjit {
 namespace {
 
 // Below this many FLOPs a thread, another thread costs more than it saves.
-// Measured on 2 threads against 1e6 (conv1d_bench BM_xbyak/.../threads:2,
-// three runs each): seed.pad1 (0.38 MFLOP) 0.012-0.015 -> 0.007-0.011 ms,
+// Measured on 2 threads against builds that kept these on one (conv1d_bench
+// BM_xbyak/.../threads:2, three runs each): seed.pad1 (0.38 MFLOP) 0.012-0.015 -> 0.007-0.011 ms,
 // seed.pointwise (0.64) 0.016-0.020 -> 0.009-0.012, seed.k3 (1.7) 0.042-0.058
 // -> 0.024-0.027.
 constexpr double kFlopsPerThread = 1.5e5;

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <set>
 #include <utility>
 
 #include "generator/error.h"
@@ -168,8 +169,10 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
         return op.what == kind::broadcast_weight || op.what == kind::load_weight;
       }))
     registers.push_back("w");
-  if ((p.src_in_registers && !v.columns) || v.dot)
-    for (int j = 0; j < v.ur; ++j) registers.push_back(fmt::format("s{}", j));
+  std::set<int> sources;  // each register once: a dot step loads its columns per vector of the reduction
+  for (const auto& op : ops)
+    if (op.what == kind::load_src) sources.insert(op.j);
+  for (int j : sources) registers.push_back(fmt::format("s{}", j));
   const std::string locals =
       registers.empty() ? "" : fmt::format("    {} {};\n", say["vector"], fmt::join(registers, ", "));
 
@@ -204,6 +207,15 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
                             say.say("fma", fmt::arg("a", say.say("load", fmt::arg("address", address(op)))),
                                     fmt::arg("b", "w"), fmt::arg("acc", acc(op.o, op.j, op.sum))));
         break;
+      case kind::fma_shifted: {
+        const std::string input =
+            op.shift == 0 ? fmt::format("s{}", op.src)
+                          : say.say("shift", fmt::arg("high", fmt::format("s{}", op.src + 1)),
+                                    fmt::arg("low", fmt::format("s{}", op.src)), fmt::arg("lanes", op.shift));
+        step += fmt::format("    {0} = {1};\n", acc(op.o, op.j, op.sum),
+                            say.say("fma", fmt::arg("a", input), fmt::arg("b", "w"), fmt::arg("acc", acc(op.o, op.j, op.sum))));
+        break;
+      }
       case kind::fma_broadcast_src:
         step += fmt::format("    {0} = {1};\n", acc(op.o, op.j, op.sum),
                             say.say("fma", fmt::arg("a", say.say("splat", fmt::arg("value", fmt::format("*({})", address(op))))),

@@ -199,7 +199,7 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
         return b.CreateInBoundsGEP(f32, channel_src, at);
       };
       auto load_input = [&](const kernel_plan::step_op& op) { return b.CreateAlignedLoad(vec, input_at(op), float_align); };
-      std::vector<llvm::Value*> src_vector(std::size_t(v.ur));
+      std::vector<llvm::Value*> src_vector(std::size_t(p.slide_src ? p.slide_sources(v.ur) : v.ur));
       llvm::Value* weight = nullptr;
       for (const auto& op : p.channel_step(v)) {
         for (; channel < op.channel; ++channel) {
@@ -228,6 +228,16 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
           case kind::fma_from_memory:
             acc[index(op.o, op.j, op.sum)] = b.CreateCall(fma, {load_input(op), weight, acc[index(op.o, op.j, op.sum)]});
             break;
+          case kind::fma_shifted: {
+            llvm::Value* input = src_vector[std::size_t(op.src)];
+            if (op.shift != 0) {  // lanes shift .. shift + vlen - 1 of the pair
+              std::vector<int> lanes;
+              for (int i = 0; i < p.vlen; ++i) lanes.push_back(op.shift + i);
+              input = b.CreateShuffleVector(input, src_vector[std::size_t(op.src + 1)], lanes);
+            }
+            acc[index(op.o, op.j, op.sum)] = b.CreateCall(fma, {input, weight, acc[index(op.o, op.j, op.sum)]});
+            break;
+          }
           case kind::fma_broadcast_src: {
             llvm::Value* input = b.CreateVectorSplat(unsigned(p.vlen), b.CreateLoad(f32, input_at(op)));
             acc[index(op.o, op.j, op.sum)] = b.CreateCall(fma, {input, weight, acc[index(op.o, op.j, op.sum)]});

@@ -10,6 +10,7 @@
 #include "generator/emit_xbyak.h"
 
 #include <cstddef>
+#include <type_traits>
 
 namespace convjit {
 namespace {
@@ -42,13 +43,14 @@ std::size_t xbyak_kernel::code_capacity(const kernel_plan& plan) {
   // At most 10 bytes an instruction (EVEX with a 32-bit displacement), 16 of alignment.
   std::size_t bytes = 0;
   for (const auto& v : plan.variants()) {
-    const std::size_t per_tap = std::size_t(v.ur) + v.rows + std::size_t(v.rows) * v.ur;
+    // A sliding tile's FMAs may each shift their input first, after its loads.
+    const std::size_t per_tap = std::size_t(v.ur) * (plan.slide_src ? 2 : 1) + v.rows + std::size_t(v.rows) * v.ur;
     const std::size_t per_accumulator = 12 + std::size_t(v.sums) * 2;  // start, fold, lane sum, bias, store
     // A column tile's broadcasts take two instructions on AVX2, its channels two pointer adds.
     const std::size_t step = v.dot       ? per_tap * std::size_t(v.channel_unroll)
                              : v.columns ? 2 * plan.channel_step(v).size() + 2 * std::size_t(v.channel_unroll)
                                          : per_tap * std::size_t(plan.spec.kernel_size);
-    bytes += (step + per_accumulator * v.rows * v.ur + 64) * 10 + 16;
+    bytes += (step + per_accumulator * v.rows * v.ur + (plan.slide_src ? plan.slide_sources(v.ur) : 0) + 64) * 10 + 16;
   }
   return (bytes + 4095) / 4096 * 4096;
 }
@@ -183,6 +185,17 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
           }
           break;
         case kind::fma_from_memory: vfmadd231ps(acc(op.o, op.j, op.sum), weight, src_vector(op)); break;
+        case kind::fma_shifted:
+          if (op.shift == 0) {
+            vfmadd231ps(acc(op.o, op.j, op.sum), weight, vmm<Vmm>(v.src_register(op.src)));
+          } else if constexpr (std::is_same_v<Vmm, Zmm>) {
+            valignd(vmm<Vmm>(v.shifted), vmm<Vmm>(v.src_register(op.src + 1)), vmm<Vmm>(v.src_register(op.src)),
+                    std::uint8_t(op.shift));
+            vfmadd231ps(acc(op.o, op.j, op.sum), weight, vmm<Vmm>(v.shifted));
+          } else {  // AVX2 plans never slide (no valignd); the same vector, from memory
+            vfmadd231ps(acc(op.o, op.j, op.sum), weight, src_vector(op));
+          }
+          break;
         case kind::fma_broadcast_src:
           if (p.target == isa::avx512) {
             vfmadd231ps(acc(op.o, op.j, op.sum), weight, ptr_b[src_at(op)]);

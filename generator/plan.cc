@@ -39,6 +39,15 @@ constexpr std::int64_t kShortReduction = 32;
 constexpr int kOutputRunTiles = 64;
 constexpr std::int64_t kGroupWindowBytes = 512 * 1024;
 
+// Vectors of a sliding depthwise tile (slide_src) at most: its weight
+// broadcasts, and the driver's work per call, spread over that many (14, as
+// many as fit at K <= 32: convnext1d k15 0.83-0.89 ms at 8, 0.58-0.59 at 14).
+constexpr int kMaxSlideVectors = 14;
+// A depthwise layer's tiles of a row run as one item, up to this many: the
+// driver's work per item (finding the row, its windows' scratch) once a row,
+// not once a tile (conformer k31 0.235 -> 0.199 ms, convnext1d k15 0.65 -> 0.60).
+constexpr int kDepthwiseRowTiles = 64;
+
 // A dot tile's reduction up to this many vectors may be unrolled whole; a
 // longer one is zero-padded to whole steps of kLongDotStepVectors.
 constexpr std::int64_t kMaxDotVectors = 64;
@@ -96,6 +105,7 @@ std::vector<kernel_plan::variant> kernel_plan::variants() const {
           // Spare accumulators: the columns ur..ur_w - 1 whole tiles use.
           const int sums = partial_sums(rows * ur, rows * ur_w, spec.kernel_size);
           all.push_back({rows, ur, compact, sums, false, false, false, ur_w, src_register(0), weight_register()});
+          if (slide_src) all.back().shifted = weight_register() + 1;
         }
   for (int rows : {dot_rows, dot_tail})
     if (rows > 0)
@@ -240,6 +250,33 @@ std::vector<kernel_plan::step_op> kernel_plan::channel_step(const variant& v) co
     }
     return ops;
   }
+  if (slide_src && !v.compact) {
+    // Every input vector the taps use, loaded first; then per tap its weight
+    // and an FMA per vector, from src(m) itself, the pair src(m), src(m + 1)
+    // shifted, or every other time (and past the last pair) from memory.
+    const int sources = slide_sources(v.ur);
+    std::vector<bool> used(std::size_t(sources) + 1, false);
+    std::vector<step_op> taps_ops;
+    int between = 0;
+    for (int k = 0; k < int(spec.kernel_size); ++k) {
+      taps_ops.push_back({kind::broadcast_weight, 0, 0, 0, 0, k});
+      for (int j = 0; j < v.ur; ++j) {
+        const std::int64_t offset = taps[std::size_t(k)].offset + std::int64_t(j) * vlen;
+        const int m = int(offset / vlen), shift = int(offset % vlen);
+        step_op op{kind::fma_from_memory, 0, j, 0, offset, 0, k % v.sums, 0, m, shift};
+        if (shift == 0 || (m + 1 < sources && between++ % 2 == 0)) {
+          op.what = kind::fma_shifted;
+          used[std::size_t(m)] = true;
+          used[std::size_t(m + 1)] = used[std::size_t(m + 1)] || shift != 0;
+        }
+        taps_ops.push_back(op);
+      }
+    }
+    for (int m = 0; m < sources; ++m)
+      if (used[std::size_t(m)]) ops.push_back({kind::load_src, 0, m, 0, std::int64_t(m) * vlen, 0});
+    ops.insert(ops.end(), taps_ops.begin(), taps_ops.end());
+    return ops;
+  }
   for (int k = 0; k < int(spec.kernel_size); ++k) {
     // A compact window holds tap k's inputs at k * tile_width(): no phases.
     const int phase = v.compact ? 0 : taps[std::size_t(k)].phase;
@@ -313,8 +350,10 @@ std::string kernel_plan::describe() const {
                      isa_name(target), depthwise ? "depthwise" : "dense", oc_block, ur_w, vlen,
                      oc_tail ? fmt::format(" (oc tail {})", oc_tail) : "",
                      splits_channels() ? fmt::format(", {} input channels a call", ic_block) : "",
-                     tile_group > 1 ? fmt::format(", {} tiles a pass over the weights", tile_group) : "",
-                     src_in_registers ? "" : ", src from memory",
+                     tile_group == 1 ? ""
+                     : depthwise     ? fmt::format(", up to {} tiles of a row at a time", tile_group)
+                                     : fmt::format(", {} tiles a pass over the weights", tile_group),
+                     src_in_registers ? "" : slide_src ? ", src sliding through registers" : ", src from memory",
                      compact_windows ? "tap-segment windows"
                                      : fmt::format("{} phase{}", spec.stride, spec.stride == 1 ? "" : "s"),
                      vector_registers_used(), vector_registers(target),
@@ -368,12 +407,21 @@ std::optional<kernel_plan> make_plan(const conv1d_spec& spec, isa target, std::s
     plan.oc_block = 1;
     plan.ur_w = target == isa::avx512 ? 8 : 6;
     plan.src_in_registers = false;
+    // Stride 1 on AVX-512: the input slides through registers (slide_src),
+    // the widest tile whose accumulators, sources, weight and shifted input
+    // fit, at least 8 vectors (the FMA latency), at most kMaxSlideVectors.
+    const int reach = int(plan.taps.back().offset / plan.vlen);
+    const int slide_ur = std::min(kMaxSlideVectors, (registers - 2 - reach) / 2);
+    if (target == isa::avx512 && spec.stride == 1 && slide_ur >= kChainsInFlight) {
+      plan.slide_src = true;
+      plan.ur_w = slide_ur;
+    }
     // Channel lanes when the channels fill at least half of the lanes they
     // take: a tile of vlen positions, as the driver transposes square blocks
     // in registers (AVX and AVX-512; portable transposes cost more than the
     // aligned loads save).
     const std::int64_t lanes_taken = (spec.out_channels + plan.vlen - 1) / plan.vlen * plan.vlen;
-    if (target != isa::scalar && 2 * spec.out_channels >= lanes_taken) plan.lane_ur = plan.vlen;
+    if (target != isa::scalar && !plan.slide_src && 2 * spec.out_channels >= lanes_taken) plan.lane_ur = plan.vlen;
   } else {
     // The tile that keeps the FMA ports busiest per step and wastes the fewest
     // output channels in its tail block; among equals, the fewest loads per FMA.
@@ -446,6 +494,7 @@ std::optional<kernel_plan> make_plan(const conv1d_spec& spec, isa target, std::s
   const std::int64_t lane_reach = ((plan.lane_ur - 1) * spec.stride + (spec.kernel_size - 1) * spec.dilation + 1) *
                                   plan.vlen * std::int64_t{sizeof(float)};
   if (lane_reach > kMaxDisplacementBytes) plan.lane_ur = 0;  // wide dilations stay on position vectors
+  if (plan.depthwise && plan.lane_ur == 0) plan.tile_group = kDepthwiseRowTiles;
   const std::int64_t reach = (plan.taps.back().offset + plan.tile_width()) * std::int64_t{sizeof(float)};
   if (reach > kMaxDisplacementBytes || plan.window_row_floats() * cin_g > (std::int64_t{1} << 28))
     return decline(fmt::format("the receptive field ({} positions) is too wide for the kernel's addressing",

@@ -47,6 +47,13 @@ struct kernel_plan {
   int oc_tail = 0;         // rows of the last block of a group (C_out/groups % oc_block), 0 if none
   int ur_w = 1;            // vectors of output positions per tile
   bool src_in_registers = true;  // load each input vector once for all oc_block rows (else FMA memory operands)
+  /** A depthwise tile of stride 1 on AVX-512 loads its input once, at whole
+   * vectors: src(m) holds the vector m * vlen floats on. A tap that reads
+   * between two of them takes the pair shifted (valignd), or, every other
+   * one, an FMA memory operand: Zen 4 loads a misaligned vector in about 1.7
+   * cycles and shifts one a cycle, so either way alone holds its FMAs to
+   * 55-65% of peak, the two alternating to 85-90% (a scratch loop over L1). */
+  bool slide_src = false;
   /** Input channels per kernel call (divides C_in/groups): a tile's input and
    * a block's weights for that many channels fit in L1, so every block of the
    * tile reuses them from there. Calls after a tile's first add to its output:
@@ -60,7 +67,8 @@ struct kernel_plan {
    * block runs over that many consecutive tiles before the next block, so
    * weights too large to stay in L2 are read once per group, not per tile, and
    * an output-bound layer writes each block's rows in long runs (the group's
-   * input stays in L2 meanwhile). */
+   * input stays in L2 meanwhile). A depthwise layer's group is a row: the
+   * driver's work per group, once a row. */
   int tile_group = 1;
   std::vector<tap_source> taps;  // one per kernel tap
   std::vector<int> phases_used;  // distinct phases read by the taps, ascending
@@ -124,6 +132,7 @@ struct kernel_plan {
     // Input channels a step covers (a column tile's few chains need more
     // taps), or a dot tile's vectors of the reduction.
     int channel_unroll = 1;
+    int shifted = 0;  // the register a shifted input goes through (slide_src)
     int acc_register(int o, int column) const { return o * row_registers + column; }
     /** Rows of accumulators: a column tile's rows are its lanes. */
     int accumulator_rows() const { return columns ? 1 : rows; }
@@ -148,6 +157,8 @@ struct kernel_plan {
       fma_broadcast_src, // acc(o, j) += the input float at (phase, offset), in every lane, * weight register
       fma_broadcast_weight,  // acc(o, j) += src(j) * the packed weight `weight` in every lane: a weight
                              // one FMA uses (a tile of one vector), read by the FMA itself (AVX-512)
+      fma_shifted,       // acc(o, j) += the input vector at (phase, offset) * weight register, which is
+                         // src(src) shifted down `shift` lanes with src(src + 1) following (slide_src)
     };
     kind what;
     int o = 0, j = 0;          // tile row (output channel of the block) and vector
@@ -156,6 +167,7 @@ struct kernel_plan {
     int weight = 0;            // float index in the channel's packed weights
     int sum = 0;               // the partial-sum set an FMA adds into
     int channel = 0;           // the step's input channel the op reads (< the variant's channel_unroll)
+    int src = 0, shift = 0;    // fma_shifted: offset == src * vlen + shift
   };
   std::vector<step_op> channel_step(const variant& v) const;
   /** How many times a kernel runs its step: once per channel_unroll input
@@ -213,8 +225,14 @@ struct kernel_plan {
   static int acc_column(const variant& v, int j, int sum) { return j + sum * v.ur; }
   int acc_register(int o, int column) const { return o * ur_w + column; }
   int src_register(int j) const { return oc_block * ur_w + j; }
-  int weight_register() const { return oc_block * ur_w + (src_in_registers ? ur_w : 0); }
-  int vector_registers_used() const { return weight_register() + 1; }
+  int weight_register() const {
+    return oc_block * ur_w + (src_in_registers ? ur_w : slide_src ? slide_sources(ur_w) : 0);
+  }
+  int vector_registers_used() const { return weight_register() + (slide_src ? 2 : 1); }
+  /** Whole input vectors a sliding tile of `ur` vectors holds: those that lie
+   * within its taps' reach, whose last vector's last tap reads past them from
+   * memory instead. */
+  int slide_sources(int ur) const { return ur + int(taps.back().offset / vlen); }
 
   /** Packed weight layout: per group, per block, [C_in/groups][K][rows], the
    * rows of the block fastest, so the kernel broadcasts consecutive floats.

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <random>
 #include <set>
 
@@ -45,6 +46,12 @@ TEST(plan_test, register_budget_holds) {
           EXPECT_LT(v.weight, vector_registers(target)) << text;
           continue;
         }
+        if (p.slide_src && !v.dot && !v.lanes) {  // accumulators, the sources, the weight, the shifted input
+          EXPECT_LE(v.row_registers, v.first_src) << text;
+          EXPECT_LE(v.first_src + p.slide_sources(v.ur), v.weight) << text;
+          EXPECT_EQ(v.shifted, v.weight + 1) << text;
+          EXPECT_LT(v.shifted, vector_registers(target)) << text;
+        }
         EXPECT_LE(v.acc_register(v.rows - 1, columns - 1), v.first_src - (p.src_in_registers || v.dot ? 1 : 0)) << text;
         EXPECT_LE(v.first_src + v.ur - 1, v.weight - 1 + (p.src_in_registers || v.dot ? 0 : v.ur)) << text;
         EXPECT_LT(v.weight, vector_registers(target)) << text;
@@ -62,6 +69,7 @@ TEST(plan_test, channel_step_covers_every_fma_once) {
       const kernel_plan p = plan_of(text, target);
       for (const auto& v : p.variants()) {
         if (v.dot || v.lanes || v.columns) continue;  // dot_steps_cover_the_reduction, lane_step_..., column_step_...
+        if (p.slide_src && !v.compact) continue;        // slide_step_covers_every_position_and_tap
         EXPECT_EQ(p.channel_steps(v), p.ic_block) << text;  // a step per input channel
         std::vector<int> fmas(std::size_t(v.rows * v.ur * p.spec.kernel_size), 0);
         std::vector<std::int64_t> loaded(std::size_t(v.ur), -1);
@@ -77,7 +85,8 @@ TEST(plan_test, channel_step_covers_every_fma_once) {
               EXPECT_EQ(op.weight % v.rows, op.o);
               break;
             case kind::load_weight:
-            case kind::fma_broadcast_src: ADD_FAILURE() << "a position tile broadcasts its weights"; break;
+            case kind::fma_broadcast_src:
+            case kind::fma_shifted: ADD_FAILURE() << "a position tile broadcasts its weights, its input unshifted"; break;
             case kind::fma_broadcast_weight:  // a one-vector tile: its weights broadcast by the FMA
               EXPECT_EQ(v.ur, 1) << text;
               weight = op.weight;
@@ -232,7 +241,8 @@ TEST(plan_test, lane_step_covers_every_position_and_tap) {
     }
   // Channels filling under half the lanes they would take stay on position vectors.
   EXPECT_EQ(plan_of("Conv1d(5, 5, 49, groups=5, bias=False)", isa::avx512).lane_ur, 0);
-  EXPECT_EQ(plan_of("Conv1d(8, 8, 5, groups=8)", isa::avx512).lane_ur, 16);  // 8 of 16: half
+  EXPECT_EQ(plan_of("Conv1d(8, 8, 5, stride=2, groups=8)", isa::avx512).lane_ur, 16);  // 8 of 16: half
+  EXPECT_EQ(plan_of("Conv1d(8, 8, 5, groups=8)", isa::avx512).lane_ur, 0);            // stride 1: sliding
   EXPECT_EQ(plan_of("Conv1d(256, 256, 31, padding=15, groups=256)", isa::avx2).lane_ur, 8);
   EXPECT_EQ(plan_of("Conv1d(512, 512, 3)", isa::avx512).lane_ur, 0);  // dense
 }
@@ -302,7 +312,7 @@ TEST(plan_test, column_step_covers_every_position_and_tap) {
 }
 
 TEST(plan_test, lane_packing_puts_channels_in_lanes) {
-  const kernel_plan p = plan_of("Conv1d(20, 20, 3, groups=20)", isa::avx512);  // 2 blocks, 12 lanes of the second unused
+  const kernel_plan p = plan_of("Conv1d(20, 20, 3, stride=2, groups=20)", isa::avx512);  // 2 blocks, 12 lanes of the second unused
   ASSERT_EQ(p.lane_blocks(), 2);
   std::vector<float> w(60);
   for (std::size_t i = 0; i < w.size(); ++i) w[i] = float(i + 1);
@@ -352,7 +362,9 @@ TEST(plan_test, weights_beyond_l2_are_reused_over_tile_groups) {
   EXPECT_EQ(plan_of("Conv1d(1024, 1024, 3, groups=2)", isa::avx512).tile_group, group);  // 3 MiB a group
   EXPECT_EQ(plan_of("Conv1d(256, 512, 1)", isa::avx512).tile_group, 1);                  // 512 KiB stay in L2
   EXPECT_EQ(plan_of("Conv1d(512, 512, 3, groups=4)", isa::avx512).tile_group, 1);        // 768 KiB a group
-  EXPECT_EQ(plan_of("Conv1d(512, 512, 15, padding=7, groups=512)", isa::avx512).tile_group, 1);
+  // A depthwise layer's group is a row of tiles, on position tiles only.
+  EXPECT_EQ(plan_of("Conv1d(512, 512, 15, padding=7, groups=512)", isa::avx512).tile_group, 64);
+  EXPECT_EQ(plan_of("Conv1d(512, 512, 15, padding=7, groups=512)", isa::avx2).tile_group, 1);  // lane tiles
 }
 
 // Output-bound layers (a reduction of at most 32) write each block's rows over
@@ -370,6 +382,73 @@ TEST(plan_test, short_reductions_write_rows_in_long_runs) {
     EXPECT_EQ(plan_of("Conv1d(33, 64, 1)", target).tile_group, 1);  // reduction 33
     EXPECT_EQ(plan_of("Conv1d(5, 5, 3)", target).tile_group, 1);    // one block of rows: nothing to sweep
   }
+}
+
+// The sliding depthwise tile (stride 1, AVX-512): its whole input vectors
+// loaded first, once each, never past the tile's reach; then each (position,
+// tap) FMA once, reading its tap's input from those registers (itself, or a
+// pair shifted) or from memory, about as many of either.
+TEST(plan_test, slide_step_covers_every_position_and_tap) {
+  using kind = kernel_plan::step_op::kind;
+  for (const char* text : {"Conv1d(256, 256, 31, padding=15, groups=256)", "Conv1d(512, 512, 15, padding=7, groups=512)",
+                           "Conv1d(5, 5, 49, groups=5, bias=False)", "Conv1d(4, 4, 1, groups=4)",
+                           "Conv1d(6, 6, 17, dilation=2, groups=6, padding_mode='reflect', padding=16)",
+                           "Conv1d(3, 3, 3, dilation=16, groups=3)", "Conv1d(2, 2, 64, groups=2)"}) {
+    const kernel_plan p = plan_of(text, isa::avx512);
+    ASSERT_TRUE(p.slide_src) << text;
+    EXPECT_EQ(p.lane_ur, 0) << text;
+    EXPECT_GE(p.ur_w, 8) << text;
+    EXPECT_FALSE(plan_of(text, isa::avx2).slide_src) << text;  // no valignd
+    for (const auto& v : p.variants()) {
+      if (v.dot || v.columns || v.compact) continue;
+      const std::int64_t reach = std::int64_t(v.ur - 1) * p.vlen + p.taps.back().offset + p.vlen;  // floats the tile reads
+      std::set<int> loaded;
+      std::vector<int> fmas(std::size_t(v.ur * p.spec.kernel_size), 0);
+      int tap = -1, shifted = 0, from_memory = 0;
+      for (const auto& op : p.channel_step(v)) {
+        switch (op.what) {
+          case kind::load_src:
+            EXPECT_EQ(tap, -1) << text << ": sources load before the taps";
+            EXPECT_EQ(op.phase, 0);
+            EXPECT_EQ(op.offset, std::int64_t(op.j) * p.vlen) << text;
+            EXPECT_LE(op.offset + p.vlen, reach) << text;
+            EXPECT_LT(op.j, p.slide_sources(v.ur)) << text;
+            EXPECT_TRUE(loaded.insert(op.j).second) << text;
+            break;
+          case kind::broadcast_weight: tap = op.weight; break;
+          case kind::fma_shifted:
+          case kind::fma_from_memory: {
+            ASSERT_GE(tap, 0) << text;
+            EXPECT_EQ(op.phase, 0);
+            EXPECT_EQ(op.offset, p.taps[std::size_t(tap)].offset + std::int64_t(op.j) * p.vlen) << text;
+            if (op.what == kind::fma_shifted) {
+              EXPECT_EQ(std::int64_t(op.src) * p.vlen + op.shift, op.offset) << text;
+              EXPECT_TRUE(loaded.count(op.src)) << text;
+              if (op.shift != 0) {
+                EXPECT_TRUE(loaded.count(op.src + 1)) << text;
+              }
+              shifted += op.shift != 0;
+            } else {
+              ++from_memory;
+            }
+            EXPECT_EQ(op.sum, tap % v.sums);
+            ++fmas[std::size_t(tap * v.ur + op.j)];
+            break;
+          }
+          default: ADD_FAILURE() << text << ": a sliding tile loads sources, broadcasts weights and FMAs"; break;
+        }
+      }
+      for (int count : fmas) EXPECT_EQ(count, 1) << text;
+      // Alternating: as many shifted as from memory, give or take the last
+      // vector's taps, which read past the last pair.
+      if (v.ur >= 8 && p.spec.kernel_size > 2 && p.spec.dilation % p.vlen != 0) {
+        EXPECT_GT(shifted, 0) << text;
+        EXPECT_LE(std::abs(shifted - from_memory), int(p.spec.kernel_size) * 2) << text << " " << v.name();
+      }
+    }
+  }
+  // Strided depthwise layers keep the channel-lane tile.
+  EXPECT_FALSE(plan_of("Conv1d(64, 64, 5, stride=2, groups=64)", isa::avx512).slide_src);
 }
 
 TEST(plan_test, depthwise_is_its_own_strategy) {

@@ -121,9 +121,10 @@ TEST(wide_dilation_test, compact_windows_match_reference) {
     }
 }
 
-// Depthwise layers with channels for the lanes take the channel-lane tile:
-// rows long enough for several chunks (interior windows transposed straight
-// from the input), a last block with unused lanes, every padding mode.
+// Depthwise layers with channels for the lanes take the channel-lane tile
+// (on AVX-512 only when strided: see sliding_tile_test): rows long enough for
+// several chunks (interior windows transposed straight from the input), a last
+// block with unused lanes, every padding mode.
 TEST(lane_tile_test, long_depthwise_rows_match_reference) {
   const auto configs = configs_of({backend::xbyak, backend::llvm});
   if (configs.empty()) GTEST_SKIP() << "this host has no ISA a JIT backend generates for";
@@ -135,9 +136,36 @@ TEST(lane_tile_test, long_depthwise_rows_match_reference) {
                               "Conv1d(16, 16, 3, groups=16, padding_mode='{}')"}) {
       const conv1d_spec s = spec_in_mode(shape, mode);
       std::string why;
-      ASSERT_GT(make_plan(s, isa::avx512, &why)->lane_ur, 0) << to_string(s);
+      ASSERT_GT(make_plan(s, isa::avx2, &why)->lane_ur, 0) << to_string(s);  // AVX-512: sliding at stride 1
       ASSERT_NO_FATAL_FAILURE(check_layer_on(s, {2, s.in_channels, 700}, rng, configs));
       ASSERT_NO_FATAL_FAILURE(check_layer_on(s, {s.in_channels, 41}, rng, configs));
+    }
+}
+
+// Depthwise layers of stride 1 on AVX-512 slide their input through
+// registers: taps between whole vectors shifted or from memory, taps on them
+// (K = 1, dilation 16) from the registers themselves, reaches of up to three
+// vectors past the tile (K = 64: 13 vectors a tile), in-place and windowed
+// tiles, pieces of a partial last tile, every padding mode.
+TEST(sliding_tile_test, depthwise_rows_match_reference) {
+  const auto configs = configs_of({backend::xbyak, backend::llvm});
+  if (configs.empty()) GTEST_SKIP() << "this host has no ISA a JIT backend generates for";
+  std::mt19937 rng(17);
+  for (const char* mode : {"zeros", "reflect", "replicate", "circular"})
+    for (const char* shape : {"Conv1d(20, 20, 15, padding=7, groups=20, padding_mode='{}')",
+                              "Conv1d(3, 3, 31, padding=15, groups=3, bias=False, padding_mode='{}')",
+                              "Conv1d(4, 4, 1, groups=4, padding_mode='{}')",
+                              "Conv1d(5, 5, 3, padding=32, dilation=16, groups=5, padding_mode='{}')",
+                              "Conv1d(6, 6, 17, padding=16, dilation=2, groups=6, padding_mode='{}')",
+                              "Conv1d(2, 2, 64, padding=63, groups=2, padding_mode='{}')"}) {
+      const conv1d_spec s = spec_in_mode(shape, mode);
+      std::string why;
+      ASSERT_TRUE(make_plan(s, isa::avx512, &why)->slide_src) << to_string(s);
+      for (std::int64_t length : {1000, 245, 70, 17}) {
+        if (s.mode != padding_mode::zeros && length <= std::max(s.pad_left(), s.pad_right())) continue;  // PyTorch's rule
+        ASSERT_NO_FATAL_FAILURE(check_layer_on(s, {2, s.in_channels, length}, rng, configs));
+      }
+      ASSERT_NO_FATAL_FAILURE(check_layer_on(s, {s.in_channels, 300}, rng, configs));
     }
 }
 

@@ -5,12 +5,13 @@
 #include <cstdint>
 #include <immintrin.h>
 #include "runtime/aot.h"
-#ifndef CONVJIT_AOT_SUM_LANES16
-#define CONVJIT_AOT_SUM_LANES16
+#ifndef CONVJIT_AOT_AVX512_HELPERS
+#define CONVJIT_AOT_AVX512_HELPERS
 namespace convjit_aot {
 // A dot tile's lanes, halving: lane i += lane i + n/2, as every backend sums them.
-// GCC 12 warns, falsely, that _mm512_extractf64x4_pd's unused mask operand is
-// uninitialized; the warning is off for this function only.
+// GCC 12 warns, falsely, that _mm512_extractf64x4_pd's and
+// _mm512_alignr_epi32's unused mask operands are uninitialized; the warning
+// is off for these functions only.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuninitialized"
@@ -22,6 +23,11 @@ inline float sum_lanes16(__m512 v) {
   __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
   q = _mm_add_ps(q, _mm_movehl_ps(q, q));
   return _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
+}
+// Lanes `lanes` .. `lanes` + 15 of low then high: a sliding tile's input between two vectors.
+template <int lanes>
+inline __m512 shift16(__m512 low, __m512 high) {
+  return _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(high), _mm512_castps_si512(low), lanes));
 }
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop

@@ -630,10 +630,11 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
           }
           // The next block's input: a later one could leave L2 again, as a
           // layer's weights stream through it for every tile.
-          if (block_index + 1 < channel_blocks)
+          if (block_index + 1 < channel_blocks) {
             prefetch_tile_input(p, src_rows, in.l, tile, c + p.ic_block, p.ic_block);
-          else if (tile + group_tiles < position_tiles)
+          } else if (tile + group_tiles < position_tiles) {
             prefetch_tile_input(p, src_rows, in.l, tile + group_tiles, 0, p.ic_block);
+          }
         }
         for (std::size_t b = blocks_begin; b < blocks_end; ++b) {
           const int rows = blocks[b].rows;
@@ -655,19 +656,27 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
             if (ur == p.ur_w) {
               k.entry(rows, ur, windowed[j] && p.compact_windows)(&a);
             } else {  // a partial last tile: pieces the plan has variants for, largest first
-              conv1d_args piece = a;
+              // `a` moved along and back, not copied: a copy's 16-byte loads
+              // of fields just stored 8 bytes at a time cannot take them from
+              // the store queue and wait for them to reach L1 (about 25
+              // cycles on Zen 4; a depthwise row's last tile paid it per piece).
+              const float* const tile_src = a.src;
+              float* const tile_dst = a.dst;
               for (int done = 0, size = 0; done < ur; done += size) {
                 size = p.position_piece(ur - done);
-                piece.src = a.src + done * p.vlen;
-                piece.dst = a.dst + done * p.vlen;
-                k.entry(rows, size, windowed[j] && p.compact_windows)(&piece);
+                a.src = tile_src + done * p.vlen;
+                a.dst = tile_dst + done * p.vlen;
+                k.entry(rows, size, windowed[j] && p.compact_windows)(&a);
               }
+              a.src = tile_src;
+              a.dst = tile_dst;
             }
             if (last && last_columns) {
-              conv1d_args column = a;
-              column.src = a.src + last_ur * p.vlen;
-              column.dst = columns.data() + b * std::size_t(column_floats);
-              k.entries[std::size_t(p.column_variant_index(rows, last_columns))](&column);
+              const float* const tile_src = a.src;
+              a.src = tile_src + last_ur * p.vlen;
+              a.dst = columns.data() + b * std::size_t(column_floats);
+              k.entries[std::size_t(p.column_variant_index(rows, last_columns))](&a);
+              a.src = tile_src;
             }
           }
         }

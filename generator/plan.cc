@@ -39,9 +39,12 @@ constexpr std::int64_t kShortReduction = 32;
 constexpr int kOutputRunTiles = 64;
 constexpr std::int64_t kGroupWindowBytes = 512 * 1024;
 
-// Vectors of a sliding depthwise tile (slide_src) at most: its weight
-// broadcasts, and the driver's work per call, spread over that many (14, as
-// many as fit at K <= 32: convnext1d k15 0.83-0.89 ms at 8, 0.58-0.59 at 14).
+// A sliding depthwise tile (slide_src) is wide enough for about this many
+// FMAs a call, to spread the driver's work per call, up to kMaxSlideVectors
+// vectors (as many as fit at K <= 32): convnext1d k15 ran 0.83-0.89 ms at 8
+// vectors, 0.58-0.59 at 14; conformer k31 0.20-0.23 ms at 8, 0.20 at 14, with
+// half the code to generate at 8.
+constexpr int kSlideCallFmas = 200;
 constexpr int kMaxSlideVectors = 14;
 // A depthwise layer's tiles of a row run as one item, up to this many: the
 // driver's work per item (finding the row, its windows' scratch) once a row,
@@ -408,10 +411,12 @@ std::optional<kernel_plan> make_plan(const conv1d_spec& spec, isa target, std::s
     plan.ur_w = target == isa::avx512 ? 8 : 6;
     plan.src_in_registers = false;
     // Stride 1 on AVX-512: the input slides through registers (slide_src),
-    // the widest tile whose accumulators, sources, weight and shifted input
-    // fit, at least 8 vectors (the FMA latency), at most kMaxSlideVectors.
+    // a tile of kSlideCallFmas, at least 8 vectors (the FMA latency), its
+    // accumulators, sources, weight and shifted input within the registers.
     const int reach = int(plan.taps.back().offset / plan.vlen);
-    const int slide_ur = std::min(kMaxSlideVectors, (registers - 2 - reach) / 2);
+    const int wanted = int(std::clamp<std::int64_t>((kSlideCallFmas + spec.kernel_size - 1) / spec.kernel_size,
+                                                    kChainsInFlight, kMaxSlideVectors));
+    const int slide_ur = std::min(wanted, (registers - 2 - reach) / 2);
     if (target == isa::avx512 && spec.stride == 1 && slide_ur >= kChainsInFlight) {
       plan.slide_src = true;
       plan.ur_w = slide_ur;

@@ -145,8 +145,9 @@ TEST(lane_tile_test, long_depthwise_rows_match_reference) {
 // Depthwise layers of stride 1 on AVX-512 slide their input through
 // registers: taps between whole vectors shifted or from memory, taps on them
 // (K = 1, dilation 16) from the registers themselves, reaches of up to three
-// vectors past the tile (K = 64: 13 vectors a tile), in-place and windowed
-// tiles, pieces of a partial last tile, every padding mode.
+// vectors past the tile (K = 64, 8 vectors a tile), tiles of 14 vectors
+// (K = 15), in-place and windowed tiles, pieces of a partial last tile, every
+// padding mode.
 TEST(sliding_tile_test, depthwise_rows_match_reference) {
   const auto configs = configs_of({backend::xbyak, backend::llvm});
   if (configs.empty()) GTEST_SKIP() << "this host has no ISA a JIT backend generates for";

@@ -36,8 +36,10 @@ struct tap_source {
  * in place when the stride is 1 and none of its taps leaves [0, L_in);
  * otherwise (the left and right regions, the partial last tile, every tile of a
  * strided layer) the driver gives it a window of the input with the padding
- * mode applied and the phases split. L_in and N are run-time values: a new
- * length never needs a new plan. */
+ * mode applied and the phases split. A depthwise row of stride 1, whose tiles
+ * come in pieces, is cut at whole vectors instead: only the vectors whose taps
+ * leave the input read a window. L_in and N are run-time values: a new length
+ * never needs a new plan. */
 struct kernel_plan {
   conv1d_spec spec;
   isa target = isa::scalar;
@@ -67,8 +69,8 @@ struct kernel_plan {
    * block runs over that many consecutive tiles before the next block, so
    * weights too large to stay in L2 are read once per group, not per tile, and
    * an output-bound layer writes each block's rows in long runs (the group's
-   * input stays in L2 meanwhile). A depthwise layer's group is a row: the
-   * driver's work per group, once a row. */
+   * input stays in L2 meanwhile). A depthwise layer's group is a row, or a
+   * chunk of a long one: the driver's work per group, once a row. */
   int tile_group = 1;
   std::vector<tap_source> taps;  // one per kernel tap
   std::vector<int> phases_used;  // distinct phases read by the taps, ascending

@@ -553,6 +553,81 @@ void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bia
   }
 }
 
+// Depthwise layers of stride 1 whose tiles run as pieces (a row's tiles as
+// one item): a row is cut at whole vectors, not at tile bounds, into the
+// vectors whose taps leave the input on the left, those that read it in place,
+// and those that leave it on the right or end the output. Only the two edges
+// go through a window, each as long as its own vectors need (convnext1d k15:
+// 30 and 46 floats instead of 238 and 78), and of the output only a partial
+// last vector goes through a scratch vector. Items are chunks of up to
+// tile_group tiles of a row, so a long row still spreads over the threads.
+void run_depthwise_rows(const kernel& k, const float* packed_weight, const float* bias, const ncl_shape& in,
+                        const ncl_shape& out, const float* src, float* dst, int threads) {
+  const kernel_plan& p = *k.plan;
+  const conv1d_spec& s = p.spec;
+  const std::int64_t vlen = p.vlen, reach = p.taps.back().offset, pad_left = s.pad_left();
+  const std::int64_t vectors = (out.l + vlen - 1) / vlen, whole = out.l / vlen;
+  // Vectors [first_in_place, end_in_place) read only the input (v * vlen >=
+  // pad_left, (v + 1) * vlen - 1 + reach - pad_left < L_in) and are whole.
+  const std::int64_t first_in_place = std::min(vectors, (pad_left + vlen - 1) / vlen);
+  const std::int64_t end_in_place =
+      std::max(first_in_place, std::min(whole, (in.l + pad_left - reach) / vlen));
+  const std::int64_t chunk_vectors = std::int64_t(p.tile_group) * p.ur_w;
+  const std::int64_t chunks = (vectors + chunk_vectors - 1) / chunk_vectors, rows = in.n * s.groups;
+  const std::int64_t group_weights = p.weight_block_offset(1, 0), first_weights = p.weight_block_offset(0, 0);
+  const copy_function copy = copy_for(p.target);
+  threads = int(std::clamp<std::int64_t>(threads, 1, rows * chunks));
+#pragma omp parallel num_threads(threads)
+  {
+    std::vector<float> window(std::size_t(std::max(first_in_place, vectors - end_in_place) * vlen + reach));
+    std::vector<float> last_vector(static_cast<std::size_t>(vlen));
+    conv1d_args a{};
+    a.dst_stride = out.l;
+    // Vectors [first, end) of row (n, g): kernels of the widest pieces, from
+    // `from` (their first vector's first input) to the row or, for a partial
+    // last vector, to last_vector.
+    auto run_vectors = [&](std::int64_t first, std::int64_t end, const float* from, float* row_out) {
+      for (std::int64_t v = first; v < end;) {
+        a.src = from + (v - first) * vlen;
+        if (v == whole) {  // the partial last vector
+          a.dst = last_vector.data();
+          k.entry(1, 1, false)(&a);
+          copy(last_vector.data(), out.l - whole * vlen, row_out + whole * vlen);
+          return;
+        }
+        const int size = p.position_piece(int(std::min(end, whole) - v));
+        a.dst = row_out + v * vlen;
+        k.entry(1, size, false)(&a);
+        v += size;
+      }
+    };
+    // Vectors [first, end) through a window of the input they read, the padding mode applied.
+    auto run_windowed = [&](std::int64_t first, std::int64_t end, const float* row_in, float* row_out) {
+      if (first >= end) return;
+      const std::int64_t length = (end - first) * vlen + reach;
+      window_row_runs(s, in.l, first * vlen - pad_left, 1, length).fill(s, row_in, in.l, window.data(), copy);
+      a.src_stride = length;
+      run_vectors(first, end, window.data(), row_out);
+    };
+#pragma omp for schedule(static)
+    for (std::int64_t item = 0; item < rows * chunks; ++item) {
+      const std::int64_t row = item / chunks, first = item % chunks * chunk_vectors;
+      const std::int64_t end = std::min(vectors, first + chunk_vectors), g = row % s.groups;
+      const float* row_in = src + row * in.l;  // one input and one output channel a group
+      float* row_out = dst + row * out.l;
+      a.wei = packed_weight + g * group_weights + first_weights;
+      a.bias = bias ? bias + g : nullptr;
+      run_windowed(first, std::min(end, first_in_place), row_in, row_out);
+      const std::int64_t middle_first = std::max(first, first_in_place), middle_end = std::min(end, end_in_place);
+      if (middle_first < middle_end) {
+        a.src_stride = in.l;
+        run_vectors(middle_first, middle_end, row_in + middle_first * vlen - pad_left, row_out);
+      }
+      run_windowed(std::max(first, end_in_place), end, row_in, row_out);
+    }
+  }
+}
+
 }  // namespace
 
 void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, const ncl_shape& in, const float* src,
@@ -570,6 +645,8 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
                                          items));
   if (p.use_dot_tile(out.l)) return run_dot_tiles(k, packed_weight, bias, in, out, src, dst, threads);
   if (p.lane_ur > 0) return run_lane_tiles(k, packed_weight, bias, in, out, src, dst, threads);
+  if (p.depthwise && p.tiles_in_pieces() && s.stride == 1)
+    return run_depthwise_rows(k, packed_weight, bias, in, out, src, dst, threads);
 
   // Per block of a group: its rows and where its weights start (group 0).
   struct block {

@@ -170,6 +170,36 @@ TEST(sliding_tile_test, depthwise_rows_match_reference) {
     }
 }
 
+// A depthwise row of stride 1 is cut at whole vectors: windows only for the
+// vectors whose taps leave the input (padding wider than a tile: several
+// windowed tiles; rows so short the two edges meet), the rest in place, a
+// partial last vector through scratch; rows longer than a driver item
+// (tile_group tiles) split into chunks, on one thread and on two.
+TEST(sliding_tile_test, rows_cut_at_vectors_match_reference) {
+  const auto configs = configs_of({backend::xbyak, backend::llvm});
+  if (configs.empty()) GTEST_SKIP() << "this host has no ISA a JIT backend generates for";
+  std::mt19937 rng(19);
+  for (const char* mode : {"zeros", "reflect", "replicate", "circular"}) {
+    const conv1d_spec wide = spec_in_mode("Conv1d(2, 2, 5, padding=300, groups=2, padding_mode='{}')", mode);
+    const kernel_plan p = *make_plan(wide, isa::avx512, nullptr);
+    ASSERT_GT(wide.pad_left(), p.tile_width()) << to_string(wide);
+    if (wide.mode == padding_mode::zeros) {  // PyTorch's rule: other modes need L_in > padding
+      ASSERT_NO_FATAL_FAILURE(check_layer_on(wide, {1, 2, 40}, rng, configs));
+      ASSERT_NO_FATAL_FAILURE(check_layer_on(wide, {1, 2, 1000}, rng, configs));
+    } else {
+      ASSERT_NO_FATAL_FAILURE(check_layer_on(wide, {1, 2, 333}, rng, configs));
+    }
+    const conv1d_spec k15 = spec_in_mode("Conv1d(3, 3, 15, padding=7, groups=3, padding_mode='{}')", mode);
+    const kernel_plan q = *make_plan(k15, isa::avx512, nullptr);
+    const std::int64_t chunk = std::int64_t(q.tile_group) * q.tile_width();
+    for (int threads : {1, 2}) {
+      ASSERT_NO_FATAL_FAILURE(check_layer_on(k15, {1, 3, 2 * chunk + 37}, rng, configs, threads));
+      ASSERT_NO_FATAL_FAILURE(check_layer_on(k15, {3, chunk + 7}, rng, configs, threads));
+    }
+    ASSERT_NO_FATAL_FAILURE(check_layer_on(k15, {2, 3, 20}, rng, configs));
+  }
+}
+
 // The last few positions of an output, past its whole tiles: on the column
 // tile (after the last tile's whole vectors, if any), with a split reduction
 // (column calls adding up across input-channel blocks), tap-segment windows

@@ -182,9 +182,18 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
     for (; channel < op.channel; ++channel)  // the step's next input channel
       step += fmt::format("    src += args->src_stride;\n    wei += {};\n", p.channel_weights(v.rows));
     switch (op.what) {
-      case kind::load_src:
-        step += fmt::format("    s{} = {};\n", op.j, say.say("load", fmt::arg("address", address(op))));
+      case kind::load_src: {
+        if (!v.dot) {
+          step += fmt::format("    s{} = {};\n", op.j, say.say("load", fmt::arg("address", address(op))));
+          break;
+        }
+        // A dot tile's column j, src_stride floats after column j - 1.
+        const std::string at = fmt::format("src + {} * args->src_stride + {}", op.j, op.offset);
+        step += fmt::format("    s{} = {};\n", op.j,
+                            op.lanes == 0 ? say.say("load", fmt::arg("address", at))
+                                          : say.say("load_first", fmt::arg("address", at), fmt::arg("lanes", op.lanes)));
         break;
+      }
       case kind::broadcast_weight:
         step += fmt::format("    w = {};\n", say.say("splat", fmt::arg("value", fmt::format("wei[{}]", op.weight))));
         break;

@@ -199,6 +199,16 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
         return b.CreateInBoundsGEP(f32, channel_src, at);
       };
       auto load_input = [&](const kernel_plan::step_op& op) { return b.CreateAlignedLoad(vec, input_at(op), float_align); };
+      // A dot tile's column j, src_stride floats after column j - 1; its
+      // partial last vector a masked load (the lanes past it neither read nor counted).
+      auto load_column = [&](const kernel_plan::step_op& op) -> llvm::Value* {
+        llvm::Value* column = b.CreateInBoundsGEP(f32, channel_src, b.CreateMul(src_stride, b.getInt64(std::uint64_t(op.j))));
+        llvm::Value* at = b.CreateConstInBoundsGEP1_64(f32, column, std::uint64_t(op.offset));
+        if (op.lanes == 0) return b.CreateAlignedLoad(vec, at, float_align);
+        std::vector<llvm::Constant*> lanes;
+        for (int i = 0; i < p.vlen; ++i) lanes.push_back(b.getInt1(i < op.lanes));
+        return b.CreateMaskedLoad(vec, at, float_align, llvm::ConstantVector::get(lanes), zero);
+      };
       std::vector<llvm::Value*> src_vector(std::size_t(p.slide_src ? p.slide_sources(v.ur) : v.ur));
       llvm::Value* weight = nullptr;
       for (const auto& op : p.channel_step(v)) {
@@ -207,7 +217,7 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
           channel_wei = b.CreateConstInBoundsGEP1_64(f32, channel_wei, std::uint64_t(p.channel_weights(v.rows)));
         }
         switch (op.what) {
-          case kind::load_src: src_vector[std::size_t(op.j)] = load_input(op); break;
+          case kind::load_src: src_vector[std::size_t(op.j)] = v.dot ? load_column(op) : load_input(op); break;
           case kind::load_weight:
             weight = b.CreateAlignedLoad(vec, b.CreateConstInBoundsGEP1_64(f32, channel_wei, std::uint64_t(op.weight)), float_align);
             break;

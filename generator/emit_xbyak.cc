@@ -71,7 +71,10 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
   const int vector_bytes = p.vlen * int(sizeof(float));
   // input: args in reg_args / output: dst tile / destroys: the roles above.
   std::vector<Reg64> pushed;
-  const int phase_registers = v.reads_phases() ? p.nonzero_phases() : 0;
+  // A dot tile's column j is at column_base(j / 3) + (j % 3) * src_stride:
+  // the bases after src take the phase registers, which it never reads.
+  const int column_bases = v.dot ? (ur - 1) / 3 : 0;
+  const int phase_registers = v.reads_phases() ? p.nonzero_phases() : column_bases;
   for (int i = 0; i < phase_registers; ++i)
     for (const Reg64& r : callee_saved)
       if (r == reg_phases[i]) pushed.push_back(r);
@@ -100,6 +103,20 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
     const Reg64& r = *phase_register(used);
     mov(r, ptr[reg_args + offsetof(conv1d_args, phase_stride)]);
     imul(r, r, used * int(sizeof(float)));
+  }
+  auto column_base = [&](int b) { return b == 0 ? reg_src : reg_phases[b - 1]; };
+  for (int b = 1; b <= column_bases; ++b) {
+    lea(column_base(b), ptr[column_base(b - 1) + reg_src_stride * 2]);
+    add(column_base(b), reg_src_stride);
+  }
+  // A column's partial last vector: the lanes it holds, as a mask (AVX-512: k1).
+  int partial_lanes = 0;
+  for (const auto& op : p.channel_step(v))
+    if (op.lanes > 0) partial_lanes = op.lanes;
+  Label lane_mask;  // AVX2: vmaskmovps's mask vector, after the code
+  if (partial_lanes > 0 && p.target == isa::avx512) {
+    mov(eax, (1u << partial_lanes) - 1);
+    kmovw(k1, eax);
   }
 
   // Accumulators start at the bias (or zero); the other partial sums, and a
@@ -152,8 +169,11 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
   const std::vector<kernel_plan::step_op> step = p.channel_step(v);
   const int step_bytes = int(p.step_weight_floats(v) * std::int64_t{sizeof(float)});
   auto next_channel = [&] {
-    if (v.dot) add(reg_src, step_bytes);
-    else add(reg_src, reg_src_stride);
+    if (v.dot) {
+      for (int b = 0; b <= column_bases; ++b) add(column_base(b), step_bytes);
+    } else {
+      add(reg_src, reg_src_stride);
+    }
     add(reg_wei, step_bytes);
   };
   auto channel_step = [&] {
@@ -165,12 +185,34 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
       return phase ? reg_src + *phase + disp : reg_src + disp;
     };
     auto src_vector = [&](const kernel_plan::step_op& op) { return ptr[src_at(op)]; };
+    auto column_vector = [&](const kernel_plan::step_op& op) {
+      const RegExp base = RegExp(column_base(op.j / 3)) + int(op.offset) * int(sizeof(float));
+      return ptr[op.j % 3 == 0 ? base : base + reg_src_stride * (op.j % 3)];
+    };
+    bool mask_in_weight = false;  // AVX2: the weight register holds the lane mask
     int channel = 0;
     for (const auto& op : step) {
       for (; channel < op.channel; ++channel) next_channel();  // the step's next input channel
       switch (op.what) {
-        case kind::load_src: vmovups(vmm<Vmm>(v.src_register(op.j)), src_vector(op)); break;
-        case kind::load_weight: vmovups(weight, ptr[reg_wei + op.weight * int(sizeof(float))]); break;
+        case kind::load_src: {
+          const Vmm to = vmm<Vmm>(v.src_register(op.j));
+          if (!v.dot) {
+            vmovups(to, src_vector(op));
+          } else if (op.lanes == 0) {
+            vmovups(to, column_vector(op));
+          } else if constexpr (std::is_same_v<Vmm, Zmm>) {  // masked lanes neither fault nor count
+            vmovups(to | k1 | T_z, column_vector(op));
+          } else {
+            if (!mask_in_weight) vmovups(weight, ptr[rip + lane_mask]);
+            mask_in_weight = true;
+            vmaskmovps(to, weight, column_vector(op));
+          }
+          break;
+        }
+        case kind::load_weight:
+          vmovups(weight, ptr[reg_wei + op.weight * int(sizeof(float))]);
+          mask_in_weight = false;
+          break;
         case kind::broadcast_weight:
           vbroadcastss(weight, ptr[reg_wei + op.weight * int(sizeof(float))]);
           break;
@@ -268,6 +310,10 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
   for (auto it = pushed.rbegin(); it != pushed.rend(); ++it) pop(*it);
   vzeroupper();
   ret();
+  if (partial_lanes > 0 && p.target != isa::avx512) {
+    L(lane_mask);
+    for (int lane = 0; lane < p.vlen; ++lane) dd(lane < partial_lanes ? 0xffffffffu : 0u);
+  }
 }
 
 }  // namespace convjit

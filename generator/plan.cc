@@ -218,10 +218,18 @@ std::vector<kernel_plan::step_op> kernel_plan::channel_step(const variant& v) co
   std::vector<step_op> ops;
   if (v.dot) {
     // The step's share of the reduction, a vector at a time: column j is
-    // dot_length floats after column j - 1, weight row o dot_length after row o - 1.
+    // src_stride floats after column j - 1 (the emitters address it), weight
+    // row o dot_length after row o - 1. Columns read in place stop at the
+    // reduction's end: its partial last vector is masked.
+    const std::int64_t reduction = spec.in_channels_per_group() * spec.kernel_size;
     for (std::int64_t r = 0; r < v.channel_unroll; ++r) {
       const int sum = int(r % v.sums);
-      for (int j = 0; j < v.ur; ++j) ops.push_back({kind::load_src, 0, j, 0, j * dot_length + r * vlen, 0});
+      const std::int64_t past_end = (r + 1) * vlen - reduction;
+      const int lanes = dot_in_place && past_end > 0 ? vlen - int(past_end) : 0;
+      for (int j = 0; j < v.ur; ++j) {
+        ops.push_back({kind::load_src, 0, j, 0, r * vlen, 0});
+        ops.back().lanes = lanes;
+      }
       for (int o = 0; o < v.rows; ++o) {
         ops.push_back({kind::load_weight, o, 0, 0, 0, int(o * dot_length + r * vlen)});
         for (int j = 0; j < v.ur; ++j) ops.push_back({kind::fma, o, j, 0, 0, 0, sum});
@@ -360,8 +368,9 @@ std::string kernel_plan::describe() const {
                      compact_windows ? "tap-segment windows"
                                      : fmt::format("{} phase{}", spec.stride, spec.stride == 1 ? "" : "s"),
                      vector_registers_used(), vector_registers(target),
-                     dot_rows ? fmt::format("; short outputs: dot tile {} oc x {} positions of {} floats{}", dot_rows,
-                                            dot_ur, dot_length, dot_rows_outer ? ", rows outer" : "")
+                     dot_rows ? fmt::format("; short outputs: dot tile {} oc x {} positions of {} floats{}{}", dot_rows,
+                                            dot_ur, dot_length, dot_in_place ? ", columns in place" : "",
+                                            dot_rows_outer ? ", rows outer" : "")
                               : "",
                      lane_ur ? fmt::format("; channel lanes: {} channels x {} positions", vlen, lane_ur) : "",
                      column_ur ? fmt::format("; last positions: column tile of up to {}", column_ur) : "");
@@ -490,6 +499,12 @@ std::optional<kernel_plan> make_plan(const conv1d_spec& spec, isa target, std::s
     plan.dot_rows_outer = cout_g * dot_length * std::int64_t{sizeof(float)} > kL2WeightBytes;
     for (int ur = 1; ur <= (registers >= 32 ? 8 : 4); ++ur)
       if (plan.dot_rows * ur <= 2 * kChainsInFlight && plan.dot_rows * ur + ur + 1 <= registers) plan.dot_ur = ur;
+    // In place: no padding to read, or a partial last vector (no whole zero
+    // vectors) in a step that runs once, where it can be masked.
+    const auto all = plan.variants();
+    plan.dot_in_place = dot_length == reduction ||
+                        (dot_length - reduction < plan.vlen &&
+                         std::all_of(all.begin(), all.end(), [&](const auto& v) { return !v.dot || plan.channel_steps(v) == 1; }));
   }
 
   // A column tile where it costs fewer FMAs than a position vector (fewer

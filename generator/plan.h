@@ -85,6 +85,12 @@ struct kernel_plan {
   int dot_tail = 0;  // rows of a group's last dot block, 0 if none
   int dot_ur = 0;
   std::int64_t dot_length = 0;
+  /** Dot kernels find column j at src + j * src_stride, a run-time stride,
+   * so a column contiguous in the input needs no copy. Only when every dot
+   * kernel reads exactly a column's C_in/groups x K floats, the last partial
+   * vector masked (a step that covers the whole reduction), never the zero
+   * padding past it, may the driver pass columns in place. */
+  bool dot_in_place = false;
   /** A group's dot weights are beyond L2: each block of dot rows runs over
    * many tiles' columns before the next block, instead of each tile over
    * every block, so the weights are read once per pass, not once per tile. */
@@ -151,7 +157,7 @@ struct kernel_plan {
    * lists them in emission order, and every emitter renders that list. */
   struct step_op {
     enum class kind {
-      load_src,          // src(j) = the input vector at (phase, offset)
+      load_src,          // src(j) = the input vector at (phase, offset); a dot tile's column j, offset floats in
       broadcast_weight,  // the weight register = every lane the packed weight `weight`
       load_weight,       // the weight register = the packed weights from `weight` on (dot tiles)
       fma,               // acc(o, j) += src(j) * weight register
@@ -170,6 +176,7 @@ struct kernel_plan {
     int sum = 0;               // the partial-sum set an FMA adds into
     int channel = 0;           // the step's input channel the op reads (< the variant's channel_unroll)
     int src = 0, shift = 0;    // fma_shifted: offset == src * vlen + shift
+    int lanes = 0;             // load_src of a dot column's partial last vector: its first `lanes` floats, the rest zero
   };
   std::vector<step_op> channel_step(const variant& v) const;
   /** How many times a kernel runs its step: once per channel_unroll input

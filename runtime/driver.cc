@@ -430,12 +430,14 @@ void run_lane_tiles(const kernel& k, const float* packed_weight, const float* bi
 }
 
 // Outputs too short for position vectors (positions first_position on):
-// items are (batch, group, dot_ur positions); each copies its positions' input
+// items are (batch, group, dot_ur positions); each finds its positions' input
 // columns (im2col, the padding mode applied, zero-padded to dot_length), then
 // runs every dot block of its group over them, or, with fewer items than
-// threads, a share of the blocks. With dot weights beyond L2 (the plan's
-// dot_rows_outer) the order turns: the columns of many tiles are copied
-// first, then each block of rows runs over all of them, its weights read once.
+// threads, a share of the blocks. A tile whose columns lie whole in the input,
+// evenly spaced, is read in place (the plan's dot_in_place); the others are
+// copied. With dot weights beyond L2 (the plan's dot_rows_outer) the order
+// turns: the columns of many tiles are found first, then each block of rows
+// runs over all of them, its weights read once.
 void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bias, const ncl_shape& in,
                    const ncl_shape& out, const float* src, float* dst, int threads, std::int64_t first_position = 0) {
   const kernel_plan& p = *k.plan;
@@ -453,20 +455,37 @@ void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bia
   dot_entries.reserve(2 * std::size_t(p.dot_ur));
   for (int rows : {p.dot_rows, p.dot_tail})
     for (int ur = 1; ur <= p.dot_ur; ++ur) dot_entries.push_back(rows ? k.entry(rows, ur, false, true) : nullptr);
-  // Rows of K contiguous inputs, one after another: a column is one copy.
-  const bool contiguous_columns = s.dilation == 1 && s.kernel_size == in.l;
+  // Rows of K contiguous inputs, one after another: a column is one copy, or,
+  // where every tap lies in the input, no copy at all.
+  const bool contiguous_columns = s.dilation == 1 && (cin_g == 1 || s.kernel_size == in.l);
   const copy_function copy_column = copy_for(p.target);
   const padded_copy_function copy_padded_column = padded_copy_for(p.target);
+  // Where a column starts in its rows, and whether all its taps lie in them.
+  auto column_start = [&](std::int64_t t) { return t * s.stride - pad_left; };
+  auto inside = [&](std::int64_t t) { return column_start(t) >= 0 && column_start(t) + s.kernel_size <= in.l; };
 
-  // Copies tile `tile`'s columns of group g to column_data.
-  auto fill_columns = [&](std::int64_t tile, std::int64_t g, float* column_data) {
+  // A tile's columns: column j at first + j * stride.
+  struct column_run {
+    const float* first;
+    std::int64_t stride;
+  };
+  // Finds tile `tile`'s columns of group g: in place, or copied to column_data.
+  auto find_columns = [&](std::int64_t tile, std::int64_t g, float* column_data) -> column_run {
     const std::int64_t first_column = tile * p.dot_ur;
     const int ur = int(std::min<std::int64_t>(p.dot_ur, columns - first_column));
-    for (std::int64_t j = 0, n = first_column / positions, t = first_position + first_column % positions; j < ur; ++j, ++t) {
+    const std::int64_t first_n = first_column / positions, first_t = first_position + first_column % positions;
+    const float* first_rows = src + (first_n * in.c + g * cin_g) * in.l;
+    if (p.dot_in_place && contiguous_columns) {
+      if (positions == 1 && inside(first_t))  // one column a sample, each as far on as a sample
+        return {first_rows + column_start(first_t), in.c * in.l};
+      if (first_t + ur <= out.l && inside(first_t) && inside(first_t + ur - 1))  // within one sample
+        return {first_rows + column_start(first_t), s.stride};
+    }
+    for (std::int64_t j = 0, n = first_n, t = first_t; j < ur; ++j, ++t) {
       if (t == out.l) t = first_position, ++n;
       const float* src_rows = src + (n * in.c + g * cin_g) * in.l;
       float* column = column_data + j * p.dot_length;
-      const window_row_runs taps(s, in.l, t * s.stride - pad_left, s.dilation, s.kernel_size);
+      const window_row_runs taps(s, in.l, column_start(t), s.dilation, s.kernel_size);
       if (taps.input == 0 && taps.pad_right == s.kernel_size) {  // every tap inside the input: a plain gather
         const float* from = src_rows + taps.start;
         if (contiguous_columns) {
@@ -482,19 +501,20 @@ void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bia
       }
       zero_floats(p.dot_length - cin_g * s.kernel_size, column + cin_g * s.kernel_size);
     }
+    return {column_data, p.dot_length};
   };
   // Runs row blocks [first_block, end_block) of group g over tile's columns.
   // Columns of one sample are consecutive outputs, stored in place; columns
   // spanning samples go through `sums`, then to their samples.
   auto run_blocks = [&](std::int64_t tile, std::int64_t g, std::int64_t first_block, std::int64_t end_block,
-                        const float* column_data, float* sums) {
+                        column_run run, float* sums) {
     const std::int64_t first_column = tile * p.dot_ur;
     const int ur = int(std::min<std::int64_t>(p.dot_ur, columns - first_column));
     const std::int64_t first_n = first_column / positions, first_t = first_position + first_column % positions;
     const bool in_place = first_column % positions + ur <= positions;
     conv1d_args args{};
-    args.src = column_data;
-    args.src_stride = p.dot_length;
+    args.src = run.first;
+    args.src_stride = run.stride;
     args.dst_stride = in_place ? out.l : ur;
     const std::int64_t rows_end = std::min(cout_g, end_block * p.dot_rows);
     for (std::int64_t row = first_block * p.dot_rows; row < rows_end; row += p.dot_rows) {
@@ -517,6 +537,7 @@ void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bia
     const std::int64_t pass_tiles =
         std::clamp<std::int64_t>(kDotColumnBytes / std::int64_t(tile_floats * sizeof(float) * std::size_t(s.groups)), 1, tiles);
     std::vector<float> column_data(std::size_t(s.groups * pass_tiles) * tile_floats);
+    std::vector<column_run> runs(std::size_t(s.groups * pass_tiles));
     threads = int(std::clamp<std::int64_t>(threads, 1, s.groups * row_blocks));
 #pragma omp parallel num_threads(threads)
     {
@@ -525,14 +546,15 @@ void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bia
         const std::int64_t pass = std::min(pass_tiles, tiles - first_tile);
 #pragma omp for collapse(2) schedule(static)
         for (std::int64_t g = 0; g < s.groups; ++g)
-          for (std::int64_t tile = 0; tile < pass; ++tile)
-            fill_columns(first_tile + tile, g, column_data.data() + std::size_t(g * pass_tiles + tile) * tile_floats);
+          for (std::int64_t tile = 0; tile < pass; ++tile) {
+            const std::size_t at = std::size_t(g * pass_tiles + tile);
+            runs[at] = find_columns(first_tile + tile, g, column_data.data() + at * tile_floats);
+          }
 #pragma omp for collapse(2) schedule(static)
         for (std::int64_t g = 0; g < s.groups; ++g)
           for (std::int64_t block = 0; block < row_blocks; ++block)
             for (std::int64_t tile = 0; tile < pass; ++tile)
-              run_blocks(first_tile + tile, g, block, block + 1,
-                         column_data.data() + std::size_t(g * pass_tiles + tile) * tile_floats, sums.data());
+              run_blocks(first_tile + tile, g, block, block + 1, runs[std::size_t(g * pass_tiles + tile)], sums.data());
       }
     }
     return;
@@ -545,11 +567,9 @@ void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bia
 #pragma omp for collapse(3) schedule(static)
     for (std::int64_t tile = 0; tile < tiles; ++tile)
     for (std::int64_t g = 0; g < s.groups; ++g)
-    for (std::int64_t part = 0; part < row_parts; ++part) {
-      fill_columns(tile, g, column_data.data());
-      run_blocks(tile, g, row_blocks * part / row_parts, row_blocks * (part + 1) / row_parts, column_data.data(),
-                 sums.data());
-    }
+    for (std::int64_t part = 0; part < row_parts; ++part)
+      run_blocks(tile, g, row_blocks * part / row_parts, row_blocks * (part + 1) / row_parts,
+                 find_columns(tile, g, column_data.data()), sums.data());
   }
 }
 

@@ -155,7 +155,7 @@ TEST(plan_test, variant_index_finds_each_variant_once) {
 // a few vectors, where one divides the reduction, keeps the code short.
 TEST(plan_test, dot_steps_cover_the_reduction) {
   using kind = kernel_plan::step_op::kind;
-  bool some_stepped = false;
+  bool some_stepped = false, some_in_place = false;
   for (isa target : {isa::scalar, isa::avx2, isa::avx512})
     for (const char* text : kSpecs) {
       const kernel_plan p = plan_of(text, target);
@@ -163,9 +163,14 @@ TEST(plan_test, dot_steps_cover_the_reduction) {
       EXPECT_EQ(p.dot_length % p.vlen, 0);
       EXPECT_GE(p.dot_length, p.spec.in_channels_per_group() * p.spec.kernel_size);
       EXPECT_LT(p.dot_length - p.vlen, p.spec.in_channels_per_group() * p.spec.kernel_size);
+      const std::int64_t reduction = p.spec.in_channels_per_group() * p.spec.kernel_size;
+      some_in_place |= p.dot_in_place && reduction < p.dot_length;
       for (const auto& v : p.variants()) {
         if (!v.dot) continue;
         const std::int64_t vectors = p.dot_length / p.vlen;
+        if (p.dot_in_place && reduction < p.dot_length) {
+          EXPECT_EQ(p.channel_steps(v), 1) << text;  // one masked vector
+        }
         ASSERT_EQ(p.channel_steps(v) * v.channel_unroll, vectors) << text;
         EXPECT_EQ(p.step_weight_floats(v), std::int64_t(v.channel_unroll) * p.vlen) << text;
         if (p.channel_steps(v) > 1) {
@@ -180,7 +185,13 @@ TEST(plan_test, dot_steps_cover_the_reduction) {
           int weight_row = -1;
           for (const auto& op : p.channel_step(v)) {
             switch (op.what) {
-              case kind::load_src: column_at[std::size_t(op.j)] = along + op.offset - op.j * p.dot_length; break;
+              case kind::load_src: {  // column j's own offset: the emitters add j * src_stride
+                column_at[std::size_t(op.j)] = along + op.offset;
+                // In place, the vector past the reduction's end holds only the lanes before it.
+                const std::int64_t left = reduction - column_at[std::size_t(op.j)];
+                EXPECT_EQ(op.lanes, p.dot_in_place && left < p.vlen ? left : 0) << text;
+                break;
+              }
               case kind::load_weight:
                 weight_row = op.o;
                 weight_at = along + op.weight - op.o * p.dot_length;
@@ -202,6 +213,7 @@ TEST(plan_test, dot_steps_cover_the_reduction) {
       }
     }
   EXPECT_TRUE(some_stepped);
+  EXPECT_TRUE(some_in_place);  // a masked last vector
 }
 
 // The lane tile: each (position, tap) FMA once, the input at window position

@@ -9,7 +9,11 @@
 //    the same generator at build time and convjit_add_model compiled in.
 #include <gtest/gtest.h>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <random>
 
@@ -197,6 +201,72 @@ TEST(sliding_tile_test, rows_cut_at_vectors_match_reference) {
       ASSERT_NO_FATAL_FAILURE(check_layer_on(k15, {3, chunk + 7}, rng, configs, threads));
     }
     ASSERT_NO_FATAL_FAILURE(check_layer_on(k15, {2, 3, 20}, rng, configs));
+  }
+}
+
+// The dot tile reads a column in place when it lies whole in the input (the
+// plan's dot_in_place): one column a sample (L_out = 1, depthwise or K = L_in),
+// or a few positions of one sample. Its partial last vector is masked: the
+// input ends where a page no one may read begins, and the floats just past
+// each column are infinite, so a lane read or counted past a column faults
+// or turns its output into NaN.
+TEST(dot_tile_test, columns_read_in_place_stop_at_their_end) {
+  const auto configs = configs_of({backend::xbyak, backend::llvm});
+  if (configs.empty()) GTEST_SKIP() << "this host has no ISA a JIT backend generates for";
+  std::mt19937 rng(23);
+  std::uniform_real_distribution<float> value(-1.0f, 1.0f);
+  const long page = sysconf(_SC_PAGESIZE);
+  struct layer_case {
+    const char* spec;
+    std::vector<std::int64_t> dims;
+  };
+  for (const layer_case& c : {layer_case{"Conv1d(5, 5, 49, groups=5, bias=False)", {7, 5, 49}},
+                              layer_case{"Conv1d(5, 10, 23, groups=5)", {3, 5, 23}},
+                              layer_case{"Conv1d(100, 100, 1)", {9, 100, 1}},
+                              layer_case{"Conv1d(3, 4, 7)", {5, 3, 7}},
+                              layer_case{"Conv1d(2, 2, 40, groups=2)", {2, 41}},
+                              layer_case{"Conv1d(2, 2, 37, stride=3, groups=2)", {1, 2, 43}}}) {
+    const conv1d_spec s = parse_spec(c.spec);
+    SCOPED_TRACE(std::string(c.spec) + " on " + format_dims(c.dims));
+    const ncl_shape in = check_input(s, c.dims), out = output_shape(s, in);
+    for (isa target : {isa::avx512, isa::avx2}) {  // portable plans may step through a long column instead
+      const kernel_plan p = *make_plan(s, target, nullptr);
+      ASSERT_TRUE(p.dot_in_place && p.use_dot_tile(out.l)) << p.describe();
+    }
+    // The input, ending at an unreadable page; the float after each column infinite.
+    const std::size_t count = std::size_t(in.count());
+    const std::size_t bytes = (count * sizeof(float) + std::size_t(page) - 1) / std::size_t(page) * std::size_t(page);
+    void* mapping = mmap(nullptr, bytes + std::size_t(page), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ASSERT_NE(mapping, MAP_FAILED);
+    ASSERT_EQ(mprotect(static_cast<char*>(mapping) + bytes, std::size_t(page), PROT_NONE), 0);
+    float* x = reinterpret_cast<float*>(static_cast<char*>(mapping) + bytes) - count;
+    for (std::size_t e = 0; e < count; ++e) x[e] = value(rng);
+    // After every other column (in memory order), so the columns between stay finite.
+    const std::int64_t cin_g = s.in_channels_per_group();
+    for (std::int64_t n = 0; n < in.n; ++n)
+      for (std::int64_t g = 0; g < s.groups; ++g)
+        for (std::int64_t t = 0; t < out.l; ++t) {
+          const std::int64_t past = ((n * in.c + g * cin_g) * in.l + t * s.stride) + (cin_g - 1) * in.l + s.receptive_field();
+          if (((n * s.groups + g) * out.l + t) % 2 == 0 && past < std::int64_t(count)) x[past] = INFINITY;
+        }
+    std::vector<float> w(std::size_t(s.weight_count())), b(std::size_t(s.bias_count()));
+    for (auto* v : {&w, &b})
+      for (float& f : *v) f = value(rng);
+    std::vector<float> expected(std::size_t(out.count()));
+    reference_conv1d(s, in, x, w.data(), s.bias ? b.data() : nullptr, expected.data());
+    ASSERT_GT(std::count_if(expected.begin(), expected.end(), [](float e) { return std::isfinite(e); }), 0);
+    const double tolerance = 1e-5 + 2e-6 * double(s.in_channels_per_group() * s.kernel_size);
+    for (const auto& config : configs) {
+      conv1d_options options = config.options();
+      const auto layer = conv1d::create(s, w, b, options);
+      std::vector<float> y(expected.size(), NAN);
+      layer.forward(std::span<const float>(x, count), c.dims, y);
+      for (std::size_t e = 0; e < y.size(); ++e) {
+        if (std::isfinite(expected[e])) ASSERT_NEAR(y[e], expected[e], tolerance) << config.name() << " element " << e;
+        else ASSERT_EQ(std::isnan(y[e]), std::isnan(expected[e])) << config.name() << " element " << e;
+      }
+    }
+    munmap(mapping, bytes + std::size_t(page));
   }
 }
 

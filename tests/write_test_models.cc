@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Writes the model files whose layers the tests compile ahead of time:
 //   golden_layers.txt  every layer of the PyTorch golden corpus that can run
-//   sweep_layers.txt   kAotSweepLayers random layers (tests/random_layers.h), with inputs
+//   sweep_layers.txt   kAotSweepLayers random layers (tests/random_layers.h), with inputs,
+//                      and a few dot tiles that read their columns in place
 // Usage: write_test_models OUT_DIR
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -55,6 +56,11 @@ int main(int argc, char** argv) {
     const auto c = testing::random_case(rng);
     sweep += fmt::format("sweep.{}: {} input {}\n", i, to_string(c.spec), format_dims(c.dims));
   }
+  // Dot tiles that read their columns in place, the last vector masked
+  // (sweep_test's dot_tile_test runs the same layers through the JIT backends).
+  sweep += "sweep.dot_in_place_k49: Conv1d(5, 5, 49, groups=5, bias=False) input (7, 5, 49)\n"
+           "sweep.dot_in_place_pointwise: Conv1d(100, 100, 1) input (9, 100, 1)\n"
+           "sweep.dot_in_place_rows: Conv1d(2, 2, 37, stride=3, groups=2) input (1, 2, 43)\n";
   write(dir + "/sweep_layers.txt", sweep);
   return 0;
 }

@@ -28,6 +28,10 @@ class xbyak_kernel : public Xbyak::CodeGenerator {
  private:
   template <class Vmm>
   void generate(const kernel_plan& plan, const kernel_plan::variant& v);
+  /** A dot tile's accumulators summed across lanes: accumulator i's sum to
+   * lane 0 of register result[i]. */
+  template <class Vmm>
+  void sum_lanes(const kernel_plan& plan, const kernel_plan::variant& v, std::vector<int>& result);
 
   static std::size_t code_capacity(const kernel_plan& plan);
 

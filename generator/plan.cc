@@ -112,7 +112,7 @@ std::vector<kernel_plan::variant> kernel_plan::variants() const {
         }
   for (int rows : {dot_rows, dot_tail})
     if (rows > 0)
-      for (int ur = 1; ur <= dot_ur; ++ur) {
+      for (int ur : piece_counts(dot_ur)) {
         const int spare = vector_registers(target) - ur - 1;  // after src(j) and the weight
         const int vectors = int(dot_length / vlen);
         int sums = partial_sums(rows * ur, spare, vectors);
@@ -148,7 +148,7 @@ std::vector<kernel_plan::variant> kernel_plan::variants() const {
   // memory operand), the weight vector.
   for (int rows : {oc_block, oc_tail})
     if (rows > 0)
-      for (int ur = 1; ur <= column_ur; ++ur) {
+      for (int ur : piece_counts(column_ur)) {
         int unroll = 1;
         while (ur * spec.kernel_size * unroll < kChainsInFlight && ic_block % (2 * unroll) == 0) unroll *= 2;
         const int sums = partial_sums(ur, vector_registers(target) - 2, spec.kernel_size * unroll);
@@ -163,6 +163,22 @@ std::string kernel_plan::variant::name() const {
   if (columns) return fmt::format("{}x{}_columns{}", rows, ur, compact ? "_compact" : "");
   return fmt::format("{}x{}{}", rows, ur, compact ? "_compact" : dot ? "_dot" : lanes ? "_lanes" : "");
 }
+
+std::vector<int> kernel_plan::piece_counts(int widest) {
+  std::vector<int> counts;
+  for (int count = 1; count < widest; count *= 2) counts.push_back(count);
+  if (widest > 0) counts.push_back(widest);
+  return counts;
+}
+
+namespace {
+// Where `count` is in piece_counts(widest), without building the list.
+int piece_place(int widest, int count) {
+  int place = 0;
+  for (int below = 1; below < count && below < widest; below *= 2) ++place;
+  return place;
+}
+}  // namespace
 
 std::vector<int> kernel_plan::position_urs() const {
   std::vector<int> urs;
@@ -183,7 +199,7 @@ int kernel_plan::variant_index(int rows, int ur, bool compact, bool dot) const {
   };
   const int per_block = lane_ur > 0 ? 0 : place(ur_w) + 1, per_layout = per_block * (oc_tail ? 2 : 1);
   const int position_variants = per_layout * ((!compact_windows || spec.stride == 1) + compact_windows);
-  if (dot) return position_variants + (rows == dot_rows ? 0 : dot_ur) + ur - 1;
+  if (dot) return position_variants + (rows == dot_rows ? 0 : piece_place(dot_ur, dot_ur) + 1) + piece_place(dot_ur, ur);
   const int layout = compact && spec.stride == 1 ? 1 : 0;
   return layout * per_layout + (rows == oc_block ? 0 : per_block) + place(ur);
 }
@@ -196,7 +212,7 @@ int kernel_plan::lane_variant_index() const {
 
 int kernel_plan::column_variant_index(int rows, int ur) const {
   const int first = lane_ur > 0 ? lane_variant_index() + 1 : lane_variant_index();
-  return first + (rows == oc_block ? 0 : column_ur) + ur - 1;
+  return first + (rows == oc_block ? 0 : piece_place(column_ur, column_ur) + 1) + piece_place(column_ur, ur);
 }
 
 bool kernel_plan::use_dot_tile(std::int64_t l_out) const {

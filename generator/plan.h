@@ -203,6 +203,17 @@ struct kernel_plan {
    * cost a call each for little code); none when lane tiles cover every output. */
   std::vector<int> position_urs() const;
   bool tiles_in_pieces() const { return ur_w > 5; }
+  /** The counts a dot tile (dot_ur wide) or a column tile (column_ur) comes
+   * in: its width and the powers of two below it, a narrower one running as
+   * pieces of those, largest first (8, 4, 2, 1: 4 variants, not 8). */
+  static std::vector<int> piece_counts(int widest);
+  /** The largest of piece_counts(widest) up to `count` (>= 1). */
+  static int piece_for(int widest, int count) {
+    if (count >= widest) return widest;
+    int piece = 1;
+    while (2 * piece <= count) piece *= 2;
+    return piece;
+  }
   /** The count after `ur` in position_urs(), below ur_w. */
   int next_position_ur(int ur) const { return tiles_in_pieces() ? 2 * ur : ur + 1; }
   /** The largest of position_urs() up to `ur` (>= 1). */
@@ -218,7 +229,7 @@ struct kernel_plan {
   bool adds_at_run_time(const variant& v) const { return splits_channels() && !v.dot && !v.lanes && !v.columns; }
   /** The lane tile's variant, after the dot tiles. */
   int lane_variant_index() const;
-  /** The column tile of `rows` (oc_block or oc_tail) by `ur` positions, the last ones. */
+  /** The column tile of `rows` (oc_block or oc_tail) by `ur` (of piece_counts(column_ur)) positions. */
   int column_variant_index(int rows, int ur) const;
   /** Whether the last `positions` of an output past its whole vectors run on a column tile. */
   bool use_column_tile(std::int64_t positions) const { return positions > 0 && positions <= column_ur; }

@@ -450,11 +450,13 @@ void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bia
   const std::int64_t tiles = (columns + p.dot_ur - 1) / p.dot_ur;
   const std::int64_t row_blocks = (cout_g + p.dot_rows - 1) / p.dot_rows;
   const std::size_t tile_floats = std::size_t(p.dot_ur * p.dot_length);
-  // The dot variants, looked up once: [tail block][positions - 1].
+  // The dot variants, looked up once: [tail block][positions - 1], a count
+  // the plan has no variant for as its largest piece (the rest in more calls).
   std::vector<conv1d_kernel_fn> dot_entries;
   dot_entries.reserve(2 * std::size_t(p.dot_ur));
   for (int rows : {p.dot_rows, p.dot_tail})
-    for (int ur = 1; ur <= p.dot_ur; ++ur) dot_entries.push_back(rows ? k.entry(rows, ur, false, true) : nullptr);
+    for (int ur = 1; ur <= p.dot_ur; ++ur)
+      dot_entries.push_back(rows ? k.entry(rows, kernel_plan::piece_for(p.dot_ur, ur), false, true) : nullptr);
   // Rows of K contiguous inputs, one after another: a column is one copy, or,
   // where every tap lies in the input, no copy at all.
   const bool contiguous_columns = s.dilation == 1 && (cin_g == 1 || s.kernel_size == in.l);
@@ -464,16 +466,25 @@ void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bia
   auto column_start = [&](std::int64_t t) { return t * s.stride - pad_left; };
   auto inside = [&](std::int64_t t) { return column_start(t) >= 0 && column_start(t) + s.kernel_size <= in.l; };
 
+  // Tile `tile`'s ur columns, from sample first_n's position first_t on.
+  struct tile_columns {
+    std::int64_t first_n, first_t;
+    int ur;
+  };
+  auto columns_of = [&](std::int64_t tile) -> tile_columns {
+    const std::int64_t first_column = tile * p.dot_ur;
+    const int ur = int(std::min<std::int64_t>(p.dot_ur, columns - first_column));
+    if (positions == 1) return {first_column, first_position, ur};  // no division: a column a sample
+    return {first_column / positions, first_position + first_column % positions, ur};
+  };
   // A tile's columns: column j at first + j * stride.
   struct column_run {
     const float* first;
     std::int64_t stride;
   };
-  // Finds tile `tile`'s columns of group g: in place, or copied to column_data.
-  auto find_columns = [&](std::int64_t tile, std::int64_t g, float* column_data) -> column_run {
-    const std::int64_t first_column = tile * p.dot_ur;
-    const int ur = int(std::min<std::int64_t>(p.dot_ur, columns - first_column));
-    const std::int64_t first_n = first_column / positions, first_t = first_position + first_column % positions;
+  // Finds a tile's columns of group g: in place, or copied to column_data.
+  auto find_columns = [&](const tile_columns& tc, std::int64_t g, float* column_data) -> column_run {
+    const auto [first_n, first_t, ur] = tc;
     const float* first_rows = src + (first_n * in.c + g * cin_g) * in.l;
     if (p.dot_in_place && contiguous_columns) {
       if (positions == 1 && inside(first_t))  // one column a sample, each as far on as a sample
@@ -506,12 +517,10 @@ void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bia
   // Runs row blocks [first_block, end_block) of group g over tile's columns.
   // Columns of one sample are consecutive outputs, stored in place; columns
   // spanning samples go through `sums`, then to their samples.
-  auto run_blocks = [&](std::int64_t tile, std::int64_t g, std::int64_t first_block, std::int64_t end_block,
+  auto run_blocks = [&](const tile_columns& tc, std::int64_t g, std::int64_t first_block, std::int64_t end_block,
                         column_run run, float* sums) {
-    const std::int64_t first_column = tile * p.dot_ur;
-    const int ur = int(std::min<std::int64_t>(p.dot_ur, columns - first_column));
-    const std::int64_t first_n = first_column / positions, first_t = first_position + first_column % positions;
-    const bool in_place = first_column % positions + ur <= positions;
+    const auto [first_n, first_t, ur] = tc;
+    const bool in_place = first_t + ur <= out.l;
     conv1d_args args{};
     args.src = run.first;
     args.src_stride = run.stride;
@@ -522,13 +531,25 @@ void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bia
       const std::int64_t first_channel = g * cout_g + row;
       args.wei = packed_weight + p.dot_weight_offset(g, row);
       args.bias = bias ? bias + first_channel : nullptr;
-      args.dst = in_place ? dst + (first_n * out.c + first_channel) * out.l + first_t : sums;
-      dot_entries[std::size_t((rows == p.dot_rows ? 0 : p.dot_ur) + ur - 1)](&args);
-      if (!in_place)
-        for (std::int64_t j = 0, n = first_n, t = first_t; j < ur; ++j, ++t) {
-          if (t == out.l) t = first_position, ++n;
-          for (int o = 0; o < rows; ++o) dst[(n * out.c + first_channel + o) * out.l + t] = sums[o * ur + j];
-        }
+      float* const tile_dst = in_place ? dst + (first_n * out.c + first_channel) * out.l + first_t : sums;
+      const conv1d_kernel_fn* entries = dot_entries.data() + (rows == p.dot_rows ? 0 : p.dot_ur);
+      for (int done = 0, size = 0; done < ur; done += size) {  // pieces, largest first
+        size = kernel_plan::piece_for(p.dot_ur, ur - done);
+        args.src = run.first + done * run.stride;
+        args.dst = tile_dst + done;
+        entries[size - 1](&args);
+      }
+      if (in_place) continue;
+      if (positions == 1) {  // column j to sample first_n + j
+        float* to = dst + (first_n * out.c + first_channel) * out.l + first_t;
+        for (int j = 0; j < ur; ++j, to += out.c * out.l)
+          for (int o = 0; o < rows; ++o) to[o * out.l] = sums[o * ur + j];
+        continue;
+      }
+      for (std::int64_t j = 0, n = first_n, t = first_t; j < ur; ++j, ++t) {
+        if (t == out.l) t = first_position, ++n;
+        for (int o = 0; o < rows; ++o) dst[(n * out.c + first_channel + o) * out.l + t] = sums[o * ur + j];
+      }
     }
   };
 
@@ -548,13 +569,14 @@ void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bia
         for (std::int64_t g = 0; g < s.groups; ++g)
           for (std::int64_t tile = 0; tile < pass; ++tile) {
             const std::size_t at = std::size_t(g * pass_tiles + tile);
-            runs[at] = find_columns(first_tile + tile, g, column_data.data() + at * tile_floats);
+            runs[at] = find_columns(columns_of(first_tile + tile), g, column_data.data() + at * tile_floats);
           }
 #pragma omp for collapse(2) schedule(static)
         for (std::int64_t g = 0; g < s.groups; ++g)
           for (std::int64_t block = 0; block < row_blocks; ++block)
             for (std::int64_t tile = 0; tile < pass; ++tile)
-              run_blocks(first_tile + tile, g, block, block + 1, runs[std::size_t(g * pass_tiles + tile)], sums.data());
+              run_blocks(columns_of(first_tile + tile), g, block, block + 1, runs[std::size_t(g * pass_tiles + tile)],
+                         sums.data());
       }
     }
     return;
@@ -567,9 +589,11 @@ void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bia
 #pragma omp for collapse(3) schedule(static)
     for (std::int64_t tile = 0; tile < tiles; ++tile)
     for (std::int64_t g = 0; g < s.groups; ++g)
-    for (std::int64_t part = 0; part < row_parts; ++part)
-      run_blocks(tile, g, row_blocks * part / row_parts, row_blocks * (part + 1) / row_parts,
-                 find_columns(tile, g, column_data.data()), sums.data());
+    for (std::int64_t part = 0; part < row_parts; ++part) {
+      const tile_columns tc = columns_of(tile);
+      run_blocks(tc, g, row_blocks * part / row_parts, row_blocks * (part + 1) / row_parts,
+                 find_columns(tc, g, column_data.data()), sums.data());
+    }
   }
 }
 
@@ -805,9 +829,13 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
             }
             if (last && last_columns) {
               const float* const tile_src = a.src;
-              a.src = tile_src + last_ur * p.vlen;
-              a.dst = columns.data() + b * std::size_t(column_floats);
-              k.entries[std::size_t(p.column_variant_index(rows, last_columns))](&a);
+              float* const column_dst = columns.data() + b * std::size_t(column_floats);
+              for (int done = 0, size = 0; done < last_columns; done += size) {  // pieces, largest first
+                size = kernel_plan::piece_for(p.column_ur, last_columns - done);
+                a.src = tile_src + last_ur * p.vlen + done;
+                a.dst = column_dst + done * p.vlen;
+                k.entries[std::size_t(p.column_variant_index(rows, size))](&a);
+              }
               a.src = tile_src;
             }
           }

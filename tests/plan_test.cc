@@ -146,7 +146,28 @@ TEST(plan_test, variant_index_finds_each_variant_once) {
         }
         EXPECT_EQ(done, r) << text;
       }
+      // So do a dot tile's and a column tile's narrower counts.
+      for (const auto& [widest, dot] : {std::pair{p.dot_ur, true}, std::pair{p.column_ur, false}}) {
+        const std::vector<int> counts = kernel_plan::piece_counts(widest);
+        const int rows = dot ? p.dot_rows : p.oc_block;
+        EXPECT_EQ(std::count_if(variants.begin(), variants.end(),
+                                [&](const auto& v) { return (dot ? v.dot : v.columns) && v.rows == rows; }),
+                  std::ptrdiff_t(counts.size()))
+            << text;
+        for (int r = 1; r <= widest; ++r) {
+          int done = 0;
+          for (int piece = 0; done < r; done += piece) {
+            piece = kernel_plan::piece_for(widest, r - done);
+            EXPECT_LE(piece, r - done) << text;
+            EXPECT_NE(std::find(counts.begin(), counts.end(), piece), counts.end()) << text << ": " << piece;
+          }
+          EXPECT_EQ(done, r) << text;
+        }
+      }
     }
+  EXPECT_EQ(kernel_plan::piece_counts(8), (std::vector<int>{1, 2, 4, 8}));
+  EXPECT_EQ(kernel_plan::piece_counts(7), (std::vector<int>{1, 2, 4, 7}));
+  EXPECT_TRUE(kernel_plan::piece_counts(0).empty());
 }
 
 // A dot tile's steps: for every vector r of the reduction, row o's weights and
@@ -278,7 +299,8 @@ TEST(plan_test, column_step_covers_every_position_and_tap) {
       const auto variants = p.variants();
       int seen = 0;
       for (int rows : {p.oc_block, p.oc_tail})
-        for (int ur = 1; rows > 0 && ur <= p.column_ur; ++ur, ++seen) {
+        for (int ur : kernel_plan::piece_counts(rows > 0 ? p.column_ur : 0)) {
+          ++seen;
           const auto& v = variants[std::size_t(p.column_variant_index(rows, ur))];
           ASSERT_TRUE(v.columns) << text;
           EXPECT_EQ(v.rows, rows);

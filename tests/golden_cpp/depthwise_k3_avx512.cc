@@ -388,36 +388,6 @@ void variant_1x2_dot(const convjit::conv1d_args* args) {
   dst[0 * args->dst_stride + 1] = out0_1;
 }
 
-// 1 output channel(s) x 3 position(s), a dot tile of 16-float columns.
-void variant_1x3_dot(const convjit::conv1d_args* args) {
-  const float* src = args->src;
-  const float* wei = args->wei;
-  float* dst = args->dst;
-  __m512 acc0_0, acc0_1, acc0_2;
-  acc0_0 = _mm512_setzero_ps();
-  acc0_1 = _mm512_setzero_ps();
-  acc0_2 = _mm512_setzero_ps();
-  for (std::int64_t c = 0; c < 1; ++c, src += 16, wei += 16) {
-    __m512 w, s0, s1, s2;
-    s0 = _mm512_maskz_loadu_ps((__mmask16)((1u << 3) - 1), src + 0 * args->src_stride + 0);
-    s1 = _mm512_maskz_loadu_ps((__mmask16)((1u << 3) - 1), src + 1 * args->src_stride + 0);
-    s2 = _mm512_maskz_loadu_ps((__mmask16)((1u << 3) - 1), src + 2 * args->src_stride + 0);
-    w = _mm512_loadu_ps(wei + 0);
-    acc0_0 = _mm512_fmadd_ps(s0, w, acc0_0);
-    acc0_1 = _mm512_fmadd_ps(s1, w, acc0_1);
-    acc0_2 = _mm512_fmadd_ps(s2, w, acc0_2);
-  }
-  float out0_0 = convjit_aot::sum_lanes16(acc0_0);
-  if (args->bias) out0_0 += args->bias[0];
-  dst[0 * args->dst_stride + 0] = out0_0;
-  float out0_1 = convjit_aot::sum_lanes16(acc0_1);
-  if (args->bias) out0_1 += args->bias[0];
-  dst[0 * args->dst_stride + 1] = out0_1;
-  float out0_2 = convjit_aot::sum_lanes16(acc0_2);
-  if (args->bias) out0_2 += args->bias[0];
-  dst[0 * args->dst_stride + 2] = out0_2;
-}
-
 // 1 output channel(s) x 4 position(s), a dot tile of 16-float columns.
 void variant_1x4_dot(const convjit::conv1d_args* args) {
   const float* src = args->src;
@@ -452,150 +422,6 @@ void variant_1x4_dot(const convjit::conv1d_args* args) {
   float out0_3 = convjit_aot::sum_lanes16(acc0_3);
   if (args->bias) out0_3 += args->bias[0];
   dst[0 * args->dst_stride + 3] = out0_3;
-}
-
-// 1 output channel(s) x 5 position(s), a dot tile of 16-float columns.
-void variant_1x5_dot(const convjit::conv1d_args* args) {
-  const float* src = args->src;
-  const float* wei = args->wei;
-  float* dst = args->dst;
-  __m512 acc0_0, acc0_1, acc0_2, acc0_3, acc0_4;
-  acc0_0 = _mm512_setzero_ps();
-  acc0_1 = _mm512_setzero_ps();
-  acc0_2 = _mm512_setzero_ps();
-  acc0_3 = _mm512_setzero_ps();
-  acc0_4 = _mm512_setzero_ps();
-  for (std::int64_t c = 0; c < 1; ++c, src += 16, wei += 16) {
-    __m512 w, s0, s1, s2, s3, s4;
-    s0 = _mm512_maskz_loadu_ps((__mmask16)((1u << 3) - 1), src + 0 * args->src_stride + 0);
-    s1 = _mm512_maskz_loadu_ps((__mmask16)((1u << 3) - 1), src + 1 * args->src_stride + 0);
-    s2 = _mm512_maskz_loadu_ps((__mmask16)((1u << 3) - 1), src + 2 * args->src_stride + 0);
-    s3 = _mm512_maskz_loadu_ps((__mmask16)((1u << 3) - 1), src + 3 * args->src_stride + 0);
-    s4 = _mm512_maskz_loadu_ps((__mmask16)((1u << 3) - 1), src + 4 * args->src_stride + 0);
-    w = _mm512_loadu_ps(wei + 0);
-    acc0_0 = _mm512_fmadd_ps(s0, w, acc0_0);
-    acc0_1 = _mm512_fmadd_ps(s1, w, acc0_1);
-    acc0_2 = _mm512_fmadd_ps(s2, w, acc0_2);
-    acc0_3 = _mm512_fmadd_ps(s3, w, acc0_3);
-    acc0_4 = _mm512_fmadd_ps(s4, w, acc0_4);
-  }
-  float out0_0 = convjit_aot::sum_lanes16(acc0_0);
-  if (args->bias) out0_0 += args->bias[0];
-  dst[0 * args->dst_stride + 0] = out0_0;
-  float out0_1 = convjit_aot::sum_lanes16(acc0_1);
-  if (args->bias) out0_1 += args->bias[0];
-  dst[0 * args->dst_stride + 1] = out0_1;
-  float out0_2 = convjit_aot::sum_lanes16(acc0_2);
-  if (args->bias) out0_2 += args->bias[0];
-  dst[0 * args->dst_stride + 2] = out0_2;
-  float out0_3 = convjit_aot::sum_lanes16(acc0_3);
-  if (args->bias) out0_3 += args->bias[0];
-  dst[0 * args->dst_stride + 3] = out0_3;
-  float out0_4 = convjit_aot::sum_lanes16(acc0_4);
-  if (args->bias) out0_4 += args->bias[0];
-  dst[0 * args->dst_stride + 4] = out0_4;
-}
-
-// 1 output channel(s) x 6 position(s), a dot tile of 16-float columns.
-void variant_1x6_dot(const convjit::conv1d_args* args) {
-  const float* src = args->src;
-  const float* wei = args->wei;
-  float* dst = args->dst;
-  __m512 acc0_0, acc0_1, acc0_2, acc0_3, acc0_4, acc0_5;
-  acc0_0 = _mm512_setzero_ps();
-  acc0_1 = _mm512_setzero_ps();
-  acc0_2 = _mm512_setzero_ps();
-  acc0_3 = _mm512_setzero_ps();
-  acc0_4 = _mm512_setzero_ps();
-  acc0_5 = _mm512_setzero_ps();
-  for (std::int64_t c = 0; c < 1; ++c, src += 16, wei += 16) {
-    __m512 w, s0, s1, s2, s3, s4, s5;
-    s0 = _mm512_maskz_loadu_ps((__mmask16)((1u << 3) - 1), src + 0 * args->src_stride + 0);
-    s1 = _mm512_maskz_loadu_ps((__mmask16)((1u << 3) - 1), src + 1 * args->src_stride + 0);
-    s2 = _mm512_maskz_loadu_ps((__mmask16)((1u << 3) - 1), src + 2 * args->src_stride + 0);
-    s3 = _mm512_maskz_loadu_ps((__mmask16)((1u << 3) - 1), src + 3 * args->src_stride + 0);
-    s4 = _mm512_maskz_loadu_ps((__mmask16)((1u << 3) - 1), src + 4 * args->src_stride + 0);
-    s5 = _mm512_maskz_loadu_ps((__mmask16)((1u << 3) - 1), src + 5 * args->src_stride + 0);
-    w = _mm512_loadu_ps(wei + 0);
-    acc0_0 = _mm512_fmadd_ps(s0, w, acc0_0);
-    acc0_1 = _mm512_fmadd_ps(s1, w, acc0_1);
-    acc0_2 = _mm512_fmadd_ps(s2, w, acc0_2);
-    acc0_3 = _mm512_fmadd_ps(s3, w, acc0_3);
-    acc0_4 = _mm512_fmadd_ps(s4, w, acc0_4);
-    acc0_5 = _mm512_fmadd_ps(s5, w, acc0_5);
-  }
-  float out0_0 = convjit_aot::sum_lanes16(acc0_0);
-  if (args->bias) out0_0 += args->bias[0];
-  dst[0 * args->dst_stride + 0] = out0_0;
-  float out0_1 = convjit_aot::sum_lanes16(acc0_1);
-  if (args->bias) out0_1 += args->bias[0];
-  dst[0 * args->dst_stride + 1] = out0_1;
-  float out0_2 = convjit_aot::sum_lanes16(acc0_2);
-  if (args->bias) out0_2 += args->bias[0];
-  dst[0 * args->dst_stride + 2] = out0_2;
-  float out0_3 = convjit_aot::sum_lanes16(acc0_3);
-  if (args->bias) out0_3 += args->bias[0];
-  dst[0 * args->dst_stride + 3] = out0_3;
-  float out0_4 = convjit_aot::sum_lanes16(acc0_4);
-  if (args->bias) out0_4 += args->bias[0];
-  dst[0 * args->dst_stride + 4] = out0_4;
-  float out0_5 = convjit_aot::sum_lanes16(acc0_5);
-  if (args->bias) out0_5 += args->bias[0];
-  dst[0 * args->dst_stride + 5] = out0_5;
-}
-
-// 1 output channel(s) x 7 position(s), a dot tile of 16-float columns.
-void variant_1x7_dot(const convjit::conv1d_args* args) {
-  const float* src = args->src;
-  const float* wei = args->wei;
-  float* dst = args->dst;
-  __m512 acc0_0, acc0_1, acc0_2, acc0_3, acc0_4, acc0_5, acc0_6;
-  acc0_0 = _mm512_setzero_ps();
-  acc0_1 = _mm512_setzero_ps();
-  acc0_2 = _mm512_setzero_ps();
-  acc0_3 = _mm512_setzero_ps();
-  acc0_4 = _mm512_setzero_ps();
-  acc0_5 = _mm512_setzero_ps();
-  acc0_6 = _mm512_setzero_ps();
-  for (std::int64_t c = 0; c < 1; ++c, src += 16, wei += 16) {
-    __m512 w, s0, s1, s2, s3, s4, s5, s6;
-    s0 = _mm512_maskz_loadu_ps((__mmask16)((1u << 3) - 1), src + 0 * args->src_stride + 0);
-    s1 = _mm512_maskz_loadu_ps((__mmask16)((1u << 3) - 1), src + 1 * args->src_stride + 0);
-    s2 = _mm512_maskz_loadu_ps((__mmask16)((1u << 3) - 1), src + 2 * args->src_stride + 0);
-    s3 = _mm512_maskz_loadu_ps((__mmask16)((1u << 3) - 1), src + 3 * args->src_stride + 0);
-    s4 = _mm512_maskz_loadu_ps((__mmask16)((1u << 3) - 1), src + 4 * args->src_stride + 0);
-    s5 = _mm512_maskz_loadu_ps((__mmask16)((1u << 3) - 1), src + 5 * args->src_stride + 0);
-    s6 = _mm512_maskz_loadu_ps((__mmask16)((1u << 3) - 1), src + 6 * args->src_stride + 0);
-    w = _mm512_loadu_ps(wei + 0);
-    acc0_0 = _mm512_fmadd_ps(s0, w, acc0_0);
-    acc0_1 = _mm512_fmadd_ps(s1, w, acc0_1);
-    acc0_2 = _mm512_fmadd_ps(s2, w, acc0_2);
-    acc0_3 = _mm512_fmadd_ps(s3, w, acc0_3);
-    acc0_4 = _mm512_fmadd_ps(s4, w, acc0_4);
-    acc0_5 = _mm512_fmadd_ps(s5, w, acc0_5);
-    acc0_6 = _mm512_fmadd_ps(s6, w, acc0_6);
-  }
-  float out0_0 = convjit_aot::sum_lanes16(acc0_0);
-  if (args->bias) out0_0 += args->bias[0];
-  dst[0 * args->dst_stride + 0] = out0_0;
-  float out0_1 = convjit_aot::sum_lanes16(acc0_1);
-  if (args->bias) out0_1 += args->bias[0];
-  dst[0 * args->dst_stride + 1] = out0_1;
-  float out0_2 = convjit_aot::sum_lanes16(acc0_2);
-  if (args->bias) out0_2 += args->bias[0];
-  dst[0 * args->dst_stride + 2] = out0_2;
-  float out0_3 = convjit_aot::sum_lanes16(acc0_3);
-  if (args->bias) out0_3 += args->bias[0];
-  dst[0 * args->dst_stride + 3] = out0_3;
-  float out0_4 = convjit_aot::sum_lanes16(acc0_4);
-  if (args->bias) out0_4 += args->bias[0];
-  dst[0 * args->dst_stride + 4] = out0_4;
-  float out0_5 = convjit_aot::sum_lanes16(acc0_5);
-  if (args->bias) out0_5 += args->bias[0];
-  dst[0 * args->dst_stride + 5] = out0_5;
-  float out0_6 = convjit_aot::sum_lanes16(acc0_6);
-  if (args->bias) out0_6 += args->bias[0];
-  dst[0 * args->dst_stride + 6] = out0_6;
 }
 
 // 1 output channel(s) x 8 position(s), a dot tile of 16-float columns.
@@ -667,11 +493,7 @@ const convjit::conv1d_kernel_fn entries[] = {
     variant_1x14,
     variant_1x1_dot,
     variant_1x2_dot,
-    variant_1x3_dot,
     variant_1x4_dot,
-    variant_1x5_dot,
-    variant_1x6_dot,
-    variant_1x7_dot,
     variant_1x8_dot,
 };
 // The layer specs this code serves: their plans are all this one.
@@ -685,5 +507,5 @@ const char* const specs[] = {
 namespace convjit_aot::golden_model {
 extern const convjit::aot_kernel_info convjit_f32_ic4oc4k3s1p1d1g4_avx512_oc1x14;
 const convjit::aot_kernel_info convjit_f32_ic4oc4k3s1p1d1g4_avx512_oc1x14 = {convjit_f32_ic4oc4k3s1p1d1g4_avx512_oc1x14_code::specs, "convjit_f32_ic4oc4k3s1p1d1g4_avx512_oc1x14", convjit::isa::avx512, "0.2.0",
-                                            convjit_f32_ic4oc4k3s1p1d1g4_avx512_oc1x14_code::entries, 13};
+                                            convjit_f32_ic4oc4k3s1p1d1g4_avx512_oc1x14_code::entries, 9};
 }  // namespace convjit_aot::golden_model

@@ -63,33 +63,6 @@ void variant_1x2_dot(const convjit::conv1d_args* args) {
   dst[0 * args->dst_stride + 1] = out0_1;
 }
 
-// 1 output channel(s) x 3 position(s), a dot tile of 8-float columns.
-void variant_1x3_dot(const convjit::conv1d_args* args) {
-  const float* src = args->src;
-  const float* wei = args->wei;
-  float* dst = args->dst;
-  __m256 acc0_0, acc0_1, acc0_2;
-  acc0_0 = _mm256_setzero_ps();
-  acc0_1 = _mm256_setzero_ps();
-  acc0_2 = _mm256_setzero_ps();
-  for (std::int64_t c = 0; c < 1; ++c, src += 8, wei += 8) {
-    __m256 w, s0, s1, s2;
-    s0 = _mm256_maskload_ps(src + 0 * args->src_stride + 0, convjit_aot::first_lanes8(7));
-    s1 = _mm256_maskload_ps(src + 1 * args->src_stride + 0, convjit_aot::first_lanes8(7));
-    s2 = _mm256_maskload_ps(src + 2 * args->src_stride + 0, convjit_aot::first_lanes8(7));
-    w = _mm256_loadu_ps(wei + 0);
-    acc0_0 = _mm256_fmadd_ps(s0, w, acc0_0);
-    acc0_1 = _mm256_fmadd_ps(s1, w, acc0_1);
-    acc0_2 = _mm256_fmadd_ps(s2, w, acc0_2);
-  }
-  float out0_0 = convjit_aot::sum_lanes8(acc0_0);
-  dst[0 * args->dst_stride + 0] = out0_0;
-  float out0_1 = convjit_aot::sum_lanes8(acc0_1);
-  dst[0 * args->dst_stride + 1] = out0_1;
-  float out0_2 = convjit_aot::sum_lanes8(acc0_2);
-  dst[0 * args->dst_stride + 2] = out0_2;
-}
-
 // 1 output channel(s) x 4 position(s), a dot tile of 8-float columns.
 void variant_1x4_dot(const convjit::conv1d_args* args) {
   const float* src = args->src;
@@ -216,7 +189,6 @@ void variant_1x8_lanes(const convjit::conv1d_args* args) {
 const convjit::conv1d_kernel_fn entries[] = {
     variant_1x1_dot,
     variant_1x2_dot,
-    variant_1x3_dot,
     variant_1x4_dot,
     variant_1x8_lanes,
 };
@@ -231,5 +203,5 @@ const char* const specs[] = {
 namespace convjit_aot::golden_model {
 extern const convjit::aot_kernel_info convjit_f32_ic5oc5k7s1p0d1g5_nobias_avx2_oc1x6;
 const convjit::aot_kernel_info convjit_f32_ic5oc5k7s1p0d1g5_nobias_avx2_oc1x6 = {convjit_f32_ic5oc5k7s1p0d1g5_nobias_avx2_oc1x6_code::specs, "convjit_f32_ic5oc5k7s1p0d1g5_nobias_avx2_oc1x6", convjit::isa::avx2, "0.2.0",
-                                            convjit_f32_ic5oc5k7s1p0d1g5_nobias_avx2_oc1x6_code::entries, 5};
+                                            convjit_f32_ic5oc5k7s1p0d1g5_nobias_avx2_oc1x6_code::entries, 4};
 }  // namespace convjit_aot::golden_model

@@ -884,141 +884,6 @@ void variant_4x2_dot(const convjit::conv1d_args* args) {
   dst[3 * args->dst_stride + 1] = out3_1;
 }
 
-// 4 output channel(s) x 3 position(s), a dot tile of 128-float columns.
-void variant_4x3_dot(const convjit::conv1d_args* args) {
-  const float* src = args->src;
-  const float* wei = args->wei;
-  float* dst = args->dst;
-  __m512 acc0_0, acc0_1, acc0_2, acc1_0, acc1_1, acc1_2, acc2_0, acc2_1, acc2_2, acc3_0, acc3_1, acc3_2;
-  acc0_0 = _mm512_setzero_ps();
-  acc0_1 = _mm512_setzero_ps();
-  acc0_2 = _mm512_setzero_ps();
-  acc1_0 = _mm512_setzero_ps();
-  acc1_1 = _mm512_setzero_ps();
-  acc1_2 = _mm512_setzero_ps();
-  acc2_0 = _mm512_setzero_ps();
-  acc2_1 = _mm512_setzero_ps();
-  acc2_2 = _mm512_setzero_ps();
-  acc3_0 = _mm512_setzero_ps();
-  acc3_1 = _mm512_setzero_ps();
-  acc3_2 = _mm512_setzero_ps();
-  for (std::int64_t c = 0; c < 2; ++c, src += 64, wei += 64) {
-    __m512 w, s0, s1, s2;
-    s0 = _mm512_loadu_ps(src + 0 * args->src_stride + 0);
-    s1 = _mm512_loadu_ps(src + 1 * args->src_stride + 0);
-    s2 = _mm512_loadu_ps(src + 2 * args->src_stride + 0);
-    w = _mm512_loadu_ps(wei + 0);
-    acc0_0 = _mm512_fmadd_ps(s0, w, acc0_0);
-    acc0_1 = _mm512_fmadd_ps(s1, w, acc0_1);
-    acc0_2 = _mm512_fmadd_ps(s2, w, acc0_2);
-    w = _mm512_loadu_ps(wei + 128);
-    acc1_0 = _mm512_fmadd_ps(s0, w, acc1_0);
-    acc1_1 = _mm512_fmadd_ps(s1, w, acc1_1);
-    acc1_2 = _mm512_fmadd_ps(s2, w, acc1_2);
-    w = _mm512_loadu_ps(wei + 256);
-    acc2_0 = _mm512_fmadd_ps(s0, w, acc2_0);
-    acc2_1 = _mm512_fmadd_ps(s1, w, acc2_1);
-    acc2_2 = _mm512_fmadd_ps(s2, w, acc2_2);
-    w = _mm512_loadu_ps(wei + 384);
-    acc3_0 = _mm512_fmadd_ps(s0, w, acc3_0);
-    acc3_1 = _mm512_fmadd_ps(s1, w, acc3_1);
-    acc3_2 = _mm512_fmadd_ps(s2, w, acc3_2);
-    s0 = _mm512_loadu_ps(src + 0 * args->src_stride + 16);
-    s1 = _mm512_loadu_ps(src + 1 * args->src_stride + 16);
-    s2 = _mm512_loadu_ps(src + 2 * args->src_stride + 16);
-    w = _mm512_loadu_ps(wei + 16);
-    acc0_0 = _mm512_fmadd_ps(s0, w, acc0_0);
-    acc0_1 = _mm512_fmadd_ps(s1, w, acc0_1);
-    acc0_2 = _mm512_fmadd_ps(s2, w, acc0_2);
-    w = _mm512_loadu_ps(wei + 144);
-    acc1_0 = _mm512_fmadd_ps(s0, w, acc1_0);
-    acc1_1 = _mm512_fmadd_ps(s1, w, acc1_1);
-    acc1_2 = _mm512_fmadd_ps(s2, w, acc1_2);
-    w = _mm512_loadu_ps(wei + 272);
-    acc2_0 = _mm512_fmadd_ps(s0, w, acc2_0);
-    acc2_1 = _mm512_fmadd_ps(s1, w, acc2_1);
-    acc2_2 = _mm512_fmadd_ps(s2, w, acc2_2);
-    w = _mm512_loadu_ps(wei + 400);
-    acc3_0 = _mm512_fmadd_ps(s0, w, acc3_0);
-    acc3_1 = _mm512_fmadd_ps(s1, w, acc3_1);
-    acc3_2 = _mm512_fmadd_ps(s2, w, acc3_2);
-    s0 = _mm512_loadu_ps(src + 0 * args->src_stride + 32);
-    s1 = _mm512_loadu_ps(src + 1 * args->src_stride + 32);
-    s2 = _mm512_loadu_ps(src + 2 * args->src_stride + 32);
-    w = _mm512_loadu_ps(wei + 32);
-    acc0_0 = _mm512_fmadd_ps(s0, w, acc0_0);
-    acc0_1 = _mm512_fmadd_ps(s1, w, acc0_1);
-    acc0_2 = _mm512_fmadd_ps(s2, w, acc0_2);
-    w = _mm512_loadu_ps(wei + 160);
-    acc1_0 = _mm512_fmadd_ps(s0, w, acc1_0);
-    acc1_1 = _mm512_fmadd_ps(s1, w, acc1_1);
-    acc1_2 = _mm512_fmadd_ps(s2, w, acc1_2);
-    w = _mm512_loadu_ps(wei + 288);
-    acc2_0 = _mm512_fmadd_ps(s0, w, acc2_0);
-    acc2_1 = _mm512_fmadd_ps(s1, w, acc2_1);
-    acc2_2 = _mm512_fmadd_ps(s2, w, acc2_2);
-    w = _mm512_loadu_ps(wei + 416);
-    acc3_0 = _mm512_fmadd_ps(s0, w, acc3_0);
-    acc3_1 = _mm512_fmadd_ps(s1, w, acc3_1);
-    acc3_2 = _mm512_fmadd_ps(s2, w, acc3_2);
-    s0 = _mm512_loadu_ps(src + 0 * args->src_stride + 48);
-    s1 = _mm512_loadu_ps(src + 1 * args->src_stride + 48);
-    s2 = _mm512_loadu_ps(src + 2 * args->src_stride + 48);
-    w = _mm512_loadu_ps(wei + 48);
-    acc0_0 = _mm512_fmadd_ps(s0, w, acc0_0);
-    acc0_1 = _mm512_fmadd_ps(s1, w, acc0_1);
-    acc0_2 = _mm512_fmadd_ps(s2, w, acc0_2);
-    w = _mm512_loadu_ps(wei + 176);
-    acc1_0 = _mm512_fmadd_ps(s0, w, acc1_0);
-    acc1_1 = _mm512_fmadd_ps(s1, w, acc1_1);
-    acc1_2 = _mm512_fmadd_ps(s2, w, acc1_2);
-    w = _mm512_loadu_ps(wei + 304);
-    acc2_0 = _mm512_fmadd_ps(s0, w, acc2_0);
-    acc2_1 = _mm512_fmadd_ps(s1, w, acc2_1);
-    acc2_2 = _mm512_fmadd_ps(s2, w, acc2_2);
-    w = _mm512_loadu_ps(wei + 432);
-    acc3_0 = _mm512_fmadd_ps(s0, w, acc3_0);
-    acc3_1 = _mm512_fmadd_ps(s1, w, acc3_1);
-    acc3_2 = _mm512_fmadd_ps(s2, w, acc3_2);
-  }
-  float out0_0 = convjit_aot::sum_lanes16(acc0_0);
-  if (args->bias) out0_0 += args->bias[0];
-  dst[0 * args->dst_stride + 0] = out0_0;
-  float out0_1 = convjit_aot::sum_lanes16(acc0_1);
-  if (args->bias) out0_1 += args->bias[0];
-  dst[0 * args->dst_stride + 1] = out0_1;
-  float out0_2 = convjit_aot::sum_lanes16(acc0_2);
-  if (args->bias) out0_2 += args->bias[0];
-  dst[0 * args->dst_stride + 2] = out0_2;
-  float out1_0 = convjit_aot::sum_lanes16(acc1_0);
-  if (args->bias) out1_0 += args->bias[1];
-  dst[1 * args->dst_stride + 0] = out1_0;
-  float out1_1 = convjit_aot::sum_lanes16(acc1_1);
-  if (args->bias) out1_1 += args->bias[1];
-  dst[1 * args->dst_stride + 1] = out1_1;
-  float out1_2 = convjit_aot::sum_lanes16(acc1_2);
-  if (args->bias) out1_2 += args->bias[1];
-  dst[1 * args->dst_stride + 2] = out1_2;
-  float out2_0 = convjit_aot::sum_lanes16(acc2_0);
-  if (args->bias) out2_0 += args->bias[2];
-  dst[2 * args->dst_stride + 0] = out2_0;
-  float out2_1 = convjit_aot::sum_lanes16(acc2_1);
-  if (args->bias) out2_1 += args->bias[2];
-  dst[2 * args->dst_stride + 1] = out2_1;
-  float out2_2 = convjit_aot::sum_lanes16(acc2_2);
-  if (args->bias) out2_2 += args->bias[2];
-  dst[2 * args->dst_stride + 2] = out2_2;
-  float out3_0 = convjit_aot::sum_lanes16(acc3_0);
-  if (args->bias) out3_0 += args->bias[3];
-  dst[3 * args->dst_stride + 0] = out3_0;
-  float out3_1 = convjit_aot::sum_lanes16(acc3_1);
-  if (args->bias) out3_1 += args->bias[3];
-  dst[3 * args->dst_stride + 1] = out3_1;
-  float out3_2 = convjit_aot::sum_lanes16(acc3_2);
-  if (args->bias) out3_2 += args->bias[3];
-  dst[3 * args->dst_stride + 2] = out3_2;
-}
-
 // 4 output channel(s) x 4 position(s), a dot tile of 128-float columns.
 void variant_4x4_dot(const convjit::conv1d_args* args) {
   const float* src = args->src;
@@ -1312,141 +1177,6 @@ void variant_2x2_dot(const convjit::conv1d_args* args) {
   dst[1 * args->dst_stride + 1] = out1_1;
 }
 
-// 2 output channel(s) x 3 position(s), a dot tile of 128-float columns.
-void variant_2x3_dot(const convjit::conv1d_args* args) {
-  const float* src = args->src;
-  const float* wei = args->wei;
-  float* dst = args->dst;
-  __m512 acc0_0, acc0_0_1, acc0_1, acc0_1_1, acc0_2, acc0_2_1, acc1_0, acc1_0_1, acc1_1, acc1_1_1, acc1_2, acc1_2_1;
-  acc0_0 = _mm512_setzero_ps();
-  acc0_1 = _mm512_setzero_ps();
-  acc0_2 = _mm512_setzero_ps();
-  acc1_0 = _mm512_setzero_ps();
-  acc1_1 = _mm512_setzero_ps();
-  acc1_2 = _mm512_setzero_ps();
-  acc0_0_1 = _mm512_setzero_ps();
-  acc0_1_1 = _mm512_setzero_ps();
-  acc0_2_1 = _mm512_setzero_ps();
-  acc1_0_1 = _mm512_setzero_ps();
-  acc1_1_1 = _mm512_setzero_ps();
-  acc1_2_1 = _mm512_setzero_ps();
-  for (std::int64_t c = 0; c < 1; ++c, src += 128, wei += 128) {
-    __m512 w, s0, s1, s2;
-    s0 = _mm512_loadu_ps(src + 0 * args->src_stride + 0);
-    s1 = _mm512_loadu_ps(src + 1 * args->src_stride + 0);
-    s2 = _mm512_loadu_ps(src + 2 * args->src_stride + 0);
-    w = _mm512_loadu_ps(wei + 0);
-    acc0_0 = _mm512_fmadd_ps(s0, w, acc0_0);
-    acc0_1 = _mm512_fmadd_ps(s1, w, acc0_1);
-    acc0_2 = _mm512_fmadd_ps(s2, w, acc0_2);
-    w = _mm512_loadu_ps(wei + 128);
-    acc1_0 = _mm512_fmadd_ps(s0, w, acc1_0);
-    acc1_1 = _mm512_fmadd_ps(s1, w, acc1_1);
-    acc1_2 = _mm512_fmadd_ps(s2, w, acc1_2);
-    s0 = _mm512_loadu_ps(src + 0 * args->src_stride + 16);
-    s1 = _mm512_loadu_ps(src + 1 * args->src_stride + 16);
-    s2 = _mm512_loadu_ps(src + 2 * args->src_stride + 16);
-    w = _mm512_loadu_ps(wei + 16);
-    acc0_0_1 = _mm512_fmadd_ps(s0, w, acc0_0_1);
-    acc0_1_1 = _mm512_fmadd_ps(s1, w, acc0_1_1);
-    acc0_2_1 = _mm512_fmadd_ps(s2, w, acc0_2_1);
-    w = _mm512_loadu_ps(wei + 144);
-    acc1_0_1 = _mm512_fmadd_ps(s0, w, acc1_0_1);
-    acc1_1_1 = _mm512_fmadd_ps(s1, w, acc1_1_1);
-    acc1_2_1 = _mm512_fmadd_ps(s2, w, acc1_2_1);
-    s0 = _mm512_loadu_ps(src + 0 * args->src_stride + 32);
-    s1 = _mm512_loadu_ps(src + 1 * args->src_stride + 32);
-    s2 = _mm512_loadu_ps(src + 2 * args->src_stride + 32);
-    w = _mm512_loadu_ps(wei + 32);
-    acc0_0 = _mm512_fmadd_ps(s0, w, acc0_0);
-    acc0_1 = _mm512_fmadd_ps(s1, w, acc0_1);
-    acc0_2 = _mm512_fmadd_ps(s2, w, acc0_2);
-    w = _mm512_loadu_ps(wei + 160);
-    acc1_0 = _mm512_fmadd_ps(s0, w, acc1_0);
-    acc1_1 = _mm512_fmadd_ps(s1, w, acc1_1);
-    acc1_2 = _mm512_fmadd_ps(s2, w, acc1_2);
-    s0 = _mm512_loadu_ps(src + 0 * args->src_stride + 48);
-    s1 = _mm512_loadu_ps(src + 1 * args->src_stride + 48);
-    s2 = _mm512_loadu_ps(src + 2 * args->src_stride + 48);
-    w = _mm512_loadu_ps(wei + 48);
-    acc0_0_1 = _mm512_fmadd_ps(s0, w, acc0_0_1);
-    acc0_1_1 = _mm512_fmadd_ps(s1, w, acc0_1_1);
-    acc0_2_1 = _mm512_fmadd_ps(s2, w, acc0_2_1);
-    w = _mm512_loadu_ps(wei + 176);
-    acc1_0_1 = _mm512_fmadd_ps(s0, w, acc1_0_1);
-    acc1_1_1 = _mm512_fmadd_ps(s1, w, acc1_1_1);
-    acc1_2_1 = _mm512_fmadd_ps(s2, w, acc1_2_1);
-    s0 = _mm512_loadu_ps(src + 0 * args->src_stride + 64);
-    s1 = _mm512_loadu_ps(src + 1 * args->src_stride + 64);
-    s2 = _mm512_loadu_ps(src + 2 * args->src_stride + 64);
-    w = _mm512_loadu_ps(wei + 64);
-    acc0_0 = _mm512_fmadd_ps(s0, w, acc0_0);
-    acc0_1 = _mm512_fmadd_ps(s1, w, acc0_1);
-    acc0_2 = _mm512_fmadd_ps(s2, w, acc0_2);
-    w = _mm512_loadu_ps(wei + 192);
-    acc1_0 = _mm512_fmadd_ps(s0, w, acc1_0);
-    acc1_1 = _mm512_fmadd_ps(s1, w, acc1_1);
-    acc1_2 = _mm512_fmadd_ps(s2, w, acc1_2);
-    s0 = _mm512_loadu_ps(src + 0 * args->src_stride + 80);
-    s1 = _mm512_loadu_ps(src + 1 * args->src_stride + 80);
-    s2 = _mm512_loadu_ps(src + 2 * args->src_stride + 80);
-    w = _mm512_loadu_ps(wei + 80);
-    acc0_0_1 = _mm512_fmadd_ps(s0, w, acc0_0_1);
-    acc0_1_1 = _mm512_fmadd_ps(s1, w, acc0_1_1);
-    acc0_2_1 = _mm512_fmadd_ps(s2, w, acc0_2_1);
-    w = _mm512_loadu_ps(wei + 208);
-    acc1_0_1 = _mm512_fmadd_ps(s0, w, acc1_0_1);
-    acc1_1_1 = _mm512_fmadd_ps(s1, w, acc1_1_1);
-    acc1_2_1 = _mm512_fmadd_ps(s2, w, acc1_2_1);
-    s0 = _mm512_loadu_ps(src + 0 * args->src_stride + 96);
-    s1 = _mm512_loadu_ps(src + 1 * args->src_stride + 96);
-    s2 = _mm512_loadu_ps(src + 2 * args->src_stride + 96);
-    w = _mm512_loadu_ps(wei + 96);
-    acc0_0 = _mm512_fmadd_ps(s0, w, acc0_0);
-    acc0_1 = _mm512_fmadd_ps(s1, w, acc0_1);
-    acc0_2 = _mm512_fmadd_ps(s2, w, acc0_2);
-    w = _mm512_loadu_ps(wei + 224);
-    acc1_0 = _mm512_fmadd_ps(s0, w, acc1_0);
-    acc1_1 = _mm512_fmadd_ps(s1, w, acc1_1);
-    acc1_2 = _mm512_fmadd_ps(s2, w, acc1_2);
-    s0 = _mm512_loadu_ps(src + 0 * args->src_stride + 112);
-    s1 = _mm512_loadu_ps(src + 1 * args->src_stride + 112);
-    s2 = _mm512_loadu_ps(src + 2 * args->src_stride + 112);
-    w = _mm512_loadu_ps(wei + 112);
-    acc0_0_1 = _mm512_fmadd_ps(s0, w, acc0_0_1);
-    acc0_1_1 = _mm512_fmadd_ps(s1, w, acc0_1_1);
-    acc0_2_1 = _mm512_fmadd_ps(s2, w, acc0_2_1);
-    w = _mm512_loadu_ps(wei + 240);
-    acc1_0_1 = _mm512_fmadd_ps(s0, w, acc1_0_1);
-    acc1_1_1 = _mm512_fmadd_ps(s1, w, acc1_1_1);
-    acc1_2_1 = _mm512_fmadd_ps(s2, w, acc1_2_1);
-  }
-  acc0_0 = _mm512_add_ps(acc0_0, acc0_0_1);
-  acc0_1 = _mm512_add_ps(acc0_1, acc0_1_1);
-  acc0_2 = _mm512_add_ps(acc0_2, acc0_2_1);
-  acc1_0 = _mm512_add_ps(acc1_0, acc1_0_1);
-  acc1_1 = _mm512_add_ps(acc1_1, acc1_1_1);
-  acc1_2 = _mm512_add_ps(acc1_2, acc1_2_1);
-  float out0_0 = convjit_aot::sum_lanes16(acc0_0);
-  if (args->bias) out0_0 += args->bias[0];
-  dst[0 * args->dst_stride + 0] = out0_0;
-  float out0_1 = convjit_aot::sum_lanes16(acc0_1);
-  if (args->bias) out0_1 += args->bias[0];
-  dst[0 * args->dst_stride + 1] = out0_1;
-  float out0_2 = convjit_aot::sum_lanes16(acc0_2);
-  if (args->bias) out0_2 += args->bias[0];
-  dst[0 * args->dst_stride + 2] = out0_2;
-  float out1_0 = convjit_aot::sum_lanes16(acc1_0);
-  if (args->bias) out1_0 += args->bias[1];
-  dst[1 * args->dst_stride + 0] = out1_0;
-  float out1_1 = convjit_aot::sum_lanes16(acc1_1);
-  if (args->bias) out1_1 += args->bias[1];
-  dst[1 * args->dst_stride + 1] = out1_1;
-  float out1_2 = convjit_aot::sum_lanes16(acc1_2);
-  if (args->bias) out1_2 += args->bias[1];
-  dst[1 * args->dst_stride + 2] = out1_2;
-}
-
 // 2 output channel(s) x 4 position(s), a dot tile of 128-float columns.
 void variant_2x4_dot(const convjit::conv1d_args* args) {
   const float* src = args->src;
@@ -1652,48 +1382,6 @@ void variant_5x2_columns(const convjit::conv1d_args* args) {
   _mm512_storeu_ps(dst + 16, acc0_1);
 }
 
-// 5 output channel(s) x 3 position(s) of 5 output-channel lanes, adding to a position-major scratch.
-void variant_5x3_columns(const convjit::conv1d_args* args) {
-  const float* src = args->src;
-  const float* wei = args->wei;
-  float* dst = args->dst;
-  const std::int64_t phase1 = 1 * args->phase_stride;
-  __m512 acc0_0, acc0_0_1, acc0_0_2, acc0_1, acc0_1_1, acc0_1_2, acc0_2, acc0_2_1, acc0_2_2;
-  acc0_0 = _mm512_loadu_ps(dst + 0);
-  acc0_1 = _mm512_loadu_ps(dst + 16);
-  acc0_2 = _mm512_loadu_ps(dst + 32);
-  acc0_0_1 = _mm512_setzero_ps();
-  acc0_0_2 = _mm512_setzero_ps();
-  acc0_1_1 = _mm512_setzero_ps();
-  acc0_1_2 = _mm512_setzero_ps();
-  acc0_2_1 = _mm512_setzero_ps();
-  acc0_2_2 = _mm512_setzero_ps();
-  for (std::int64_t c = 0; c < 40; ++c, src += args->src_stride, wei += 15) {
-    __m512 w;
-    w = _mm512_loadu_ps(wei + 0);
-    acc0_0 = _mm512_fmadd_ps(_mm512_set1_ps(*(src + 0)), w, acc0_0);
-    acc0_1 = _mm512_fmadd_ps(_mm512_set1_ps(*(src + 1)), w, acc0_1);
-    acc0_2 = _mm512_fmadd_ps(_mm512_set1_ps(*(src + 2)), w, acc0_2);
-    w = _mm512_loadu_ps(wei + 5);
-    acc0_0_1 = _mm512_fmadd_ps(_mm512_set1_ps(*(src + phase1 + 0)), w, acc0_0_1);
-    acc0_1_1 = _mm512_fmadd_ps(_mm512_set1_ps(*(src + phase1 + 1)), w, acc0_1_1);
-    acc0_2_1 = _mm512_fmadd_ps(_mm512_set1_ps(*(src + phase1 + 2)), w, acc0_2_1);
-    w = _mm512_loadu_ps(wei + 10);
-    acc0_0_2 = _mm512_fmadd_ps(_mm512_set1_ps(*(src + 1)), w, acc0_0_2);
-    acc0_1_2 = _mm512_fmadd_ps(_mm512_set1_ps(*(src + 2)), w, acc0_1_2);
-    acc0_2_2 = _mm512_fmadd_ps(_mm512_set1_ps(*(src + 3)), w, acc0_2_2);
-  }
-  acc0_0 = _mm512_add_ps(acc0_0, acc0_0_1);
-  acc0_1 = _mm512_add_ps(acc0_1, acc0_1_1);
-  acc0_2 = _mm512_add_ps(acc0_2, acc0_2_1);
-  acc0_0 = _mm512_add_ps(acc0_0, acc0_0_2);
-  acc0_1 = _mm512_add_ps(acc0_1, acc0_1_2);
-  acc0_2 = _mm512_add_ps(acc0_2, acc0_2_2);
-  _mm512_storeu_ps(dst + 0, acc0_0);
-  _mm512_storeu_ps(dst + 16, acc0_1);
-  _mm512_storeu_ps(dst + 32, acc0_2);
-}
-
 // 5 output channel(s) x 4 position(s) of 5 output-channel lanes, adding to a position-major scratch.
 void variant_5x4_columns(const convjit::conv1d_args* args) {
   const float* src = args->src;
@@ -1746,15 +1434,12 @@ const convjit::conv1d_kernel_fn entries[] = {
     variant_5x5,
     variant_4x1_dot,
     variant_4x2_dot,
-    variant_4x3_dot,
     variant_4x4_dot,
     variant_2x1_dot,
     variant_2x2_dot,
-    variant_2x3_dot,
     variant_2x4_dot,
     variant_5x1_columns,
     variant_5x2_columns,
-    variant_5x3_columns,
     variant_5x4_columns,
 };
 // The layer specs this code serves: their plans are all this one.
@@ -1768,5 +1453,5 @@ const char* const specs[] = {
 namespace convjit_aot::golden_model {
 extern const convjit::aot_kernel_info convjit_f32_ic40oc10k3s2p3d1g1_avx512_oc5x5;
 const convjit::aot_kernel_info convjit_f32_ic40oc10k3s2p3d1g1_avx512_oc5x5 = {convjit_f32_ic40oc10k3s2p3d1g1_avx512_oc5x5_code::specs, "convjit_f32_ic40oc10k3s2p3d1g1_avx512_oc5x5", convjit::isa::avx512, "0.2.0",
-                                            convjit_f32_ic40oc10k3s2p3d1g1_avx512_oc5x5_code::entries, 17};
+                                            convjit_f32_ic40oc10k3s2p3d1g1_avx512_oc5x5_code::entries, 14};
 }  // namespace convjit_aot::golden_model

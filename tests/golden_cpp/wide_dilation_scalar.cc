@@ -417,75 +417,6 @@ void variant_2x2_dot(const convjit::conv1d_args* args) {
   dst[1 * args->dst_stride + 1] = out1_1;
 }
 
-// 2 output channel(s) x 3 position(s), a dot tile of 8-float columns.
-void variant_2x3_dot(const convjit::conv1d_args* args) {
-  const float* src = args->src;
-  const float* wei = args->wei;
-  float* dst = args->dst;
-  convjit_aot::vec4 acc0_0, acc0_0_1, acc0_1, acc0_1_1, acc0_2, acc0_2_1, acc1_0, acc1_0_1, acc1_1, acc1_1_1, acc1_2, acc1_2_1;
-  acc0_0 = convjit_aot::splat4(0.0f);
-  acc0_1 = convjit_aot::splat4(0.0f);
-  acc0_2 = convjit_aot::splat4(0.0f);
-  acc1_0 = convjit_aot::splat4(0.0f);
-  acc1_1 = convjit_aot::splat4(0.0f);
-  acc1_2 = convjit_aot::splat4(0.0f);
-  acc0_0_1 = convjit_aot::splat4(0.0f);
-  acc0_1_1 = convjit_aot::splat4(0.0f);
-  acc0_2_1 = convjit_aot::splat4(0.0f);
-  acc1_0_1 = convjit_aot::splat4(0.0f);
-  acc1_1_1 = convjit_aot::splat4(0.0f);
-  acc1_2_1 = convjit_aot::splat4(0.0f);
-  for (std::int64_t c = 0; c < 1; ++c, src += 8, wei += 8) {
-    convjit_aot::vec4 w, s0, s1, s2;
-    s0 = convjit_aot::load4(src + 0 * args->src_stride + 0);
-    s1 = convjit_aot::load4(src + 1 * args->src_stride + 0);
-    s2 = convjit_aot::load4(src + 2 * args->src_stride + 0);
-    w = convjit_aot::load4(wei + 0);
-    acc0_0 = convjit_aot::fmadd4(s0, w, acc0_0);
-    acc0_1 = convjit_aot::fmadd4(s1, w, acc0_1);
-    acc0_2 = convjit_aot::fmadd4(s2, w, acc0_2);
-    w = convjit_aot::load4(wei + 8);
-    acc1_0 = convjit_aot::fmadd4(s0, w, acc1_0);
-    acc1_1 = convjit_aot::fmadd4(s1, w, acc1_1);
-    acc1_2 = convjit_aot::fmadd4(s2, w, acc1_2);
-    s0 = convjit_aot::load_first4(src + 0 * args->src_stride + 4, 2);
-    s1 = convjit_aot::load_first4(src + 1 * args->src_stride + 4, 2);
-    s2 = convjit_aot::load_first4(src + 2 * args->src_stride + 4, 2);
-    w = convjit_aot::load4(wei + 4);
-    acc0_0_1 = convjit_aot::fmadd4(s0, w, acc0_0_1);
-    acc0_1_1 = convjit_aot::fmadd4(s1, w, acc0_1_1);
-    acc0_2_1 = convjit_aot::fmadd4(s2, w, acc0_2_1);
-    w = convjit_aot::load4(wei + 12);
-    acc1_0_1 = convjit_aot::fmadd4(s0, w, acc1_0_1);
-    acc1_1_1 = convjit_aot::fmadd4(s1, w, acc1_1_1);
-    acc1_2_1 = convjit_aot::fmadd4(s2, w, acc1_2_1);
-  }
-  acc0_0 = convjit_aot::add4(acc0_0, acc0_0_1);
-  acc0_1 = convjit_aot::add4(acc0_1, acc0_1_1);
-  acc0_2 = convjit_aot::add4(acc0_2, acc0_2_1);
-  acc1_0 = convjit_aot::add4(acc1_0, acc1_0_1);
-  acc1_1 = convjit_aot::add4(acc1_1, acc1_1_1);
-  acc1_2 = convjit_aot::add4(acc1_2, acc1_2_1);
-  float out0_0 = convjit_aot::sum_lanes4(acc0_0);
-  if (args->bias) out0_0 += args->bias[0];
-  dst[0 * args->dst_stride + 0] = out0_0;
-  float out0_1 = convjit_aot::sum_lanes4(acc0_1);
-  if (args->bias) out0_1 += args->bias[0];
-  dst[0 * args->dst_stride + 1] = out0_1;
-  float out0_2 = convjit_aot::sum_lanes4(acc0_2);
-  if (args->bias) out0_2 += args->bias[0];
-  dst[0 * args->dst_stride + 2] = out0_2;
-  float out1_0 = convjit_aot::sum_lanes4(acc1_0);
-  if (args->bias) out1_0 += args->bias[1];
-  dst[1 * args->dst_stride + 0] = out1_0;
-  float out1_1 = convjit_aot::sum_lanes4(acc1_1);
-  if (args->bias) out1_1 += args->bias[1];
-  dst[1 * args->dst_stride + 1] = out1_1;
-  float out1_2 = convjit_aot::sum_lanes4(acc1_2);
-  if (args->bias) out1_2 += args->bias[1];
-  dst[1 * args->dst_stride + 2] = out1_2;
-}
-
 // 2 output channel(s) x 4 position(s), a dot tile of 8-float columns.
 void variant_2x4_dot(const convjit::conv1d_args* args) {
   const float* src = args->src;
@@ -585,7 +516,6 @@ const convjit::conv1d_kernel_fn entries[] = {
     variant_2x5_compact,
     variant_2x1_dot,
     variant_2x2_dot,
-    variant_2x3_dot,
     variant_2x4_dot,
     variant_2x1_columns_compact,
 };
@@ -600,5 +530,5 @@ const char* const specs[] = {
 namespace convjit_aot::golden_model {
 extern const convjit::aot_kernel_info convjit_f32_ic3oc2k2s3p60d60g1_scalar_oc2x5;
 const convjit::aot_kernel_info convjit_f32_ic3oc2k2s3p60d60g1_scalar_oc2x5 = {convjit_f32_ic3oc2k2s3p60d60g1_scalar_oc2x5_code::specs, "convjit_f32_ic3oc2k2s3p60d60g1_scalar_oc2x5", convjit::isa::scalar, "0.2.0",
-                                            convjit_f32_ic3oc2k2s3p60d60g1_scalar_oc2x5_code::entries, 10};
+                                            convjit_f32_ic3oc2k2s3p60d60g1_scalar_oc2x5_code::entries, 9};
 }  // namespace convjit_aot::golden_model

@@ -111,9 +111,11 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
     lea(column_base(b), ptr[column_base(b - 1) + reg_src_stride * 2]);
     add(column_base(b), reg_src_stride);
   }
+  // One input channel's ops (the plan's channel step), once for the whole variant.
+  const std::vector<kernel_plan::step_op> step = p.channel_step(v);
   // A column's partial last vector: the lanes it holds, as a mask (AVX-512: k1).
   int partial_lanes = 0;
-  for (const auto& op : p.channel_step(v))
+  for (const auto& op : step)
     if (op.lanes > 0) partial_lanes = op.lanes;
   Label lane_mask;  // AVX2: vmaskmovps's mask vector, after the code
   if (partial_lanes > 0 && p.target == isa::avx512) {
@@ -168,7 +170,6 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
   L(accumulators_ready);
 
   // One input channel: the plan's channel step, every tap, row and vector.
-  const std::vector<kernel_plan::step_op> step = p.channel_step(v);
   const int step_bytes = int(p.step_weight_floats(v) * std::int64_t{sizeof(float)});
   auto next_channel = [&] {
     if (v.dot) {

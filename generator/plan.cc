@@ -181,9 +181,10 @@ int piece_place(int widest, int count) {
 }  // namespace
 
 std::vector<int> kernel_plan::position_urs() const {
+  if (lane_ur > 0) return {};
+  if (tiles_in_pieces()) return piece_counts(ur_w);
   std::vector<int> urs;
-  for (int ur = 1; ur < ur_w && lane_ur == 0; ur = next_position_ur(ur)) urs.push_back(ur);
-  if (lane_ur == 0) urs.push_back(ur_w);
+  for (int ur = 1; ur <= ur_w; ++ur) urs.push_back(ur);
   return urs;
 }
 
@@ -191,12 +192,8 @@ std::vector<int> kernel_plan::position_urs() const {
 // tail), then the dot tiles, then the lane tile, then the column tiles.
 // The driver looks variants up per call: no allocation here.
 int kernel_plan::variant_index(int rows, int ur, bool compact, bool dot) const {
-  // Counts of position_urs() below a count: its place in the list.
-  auto place = [&](int count) {
-    int below = 0;
-    for (int piece = 1; piece < count; piece = next_position_ur(piece)) ++below;
-    return below;
-  };
+  // Where a count is in position_urs().
+  auto place = [&](int count) { return tiles_in_pieces() ? piece_place(ur_w, count) : count - 1; };
   const int per_block = lane_ur > 0 ? 0 : place(ur_w) + 1, per_layout = per_block * (oc_tail ? 2 : 1);
   const int position_variants = per_layout * ((!compact_windows || spec.stride == 1) + compact_windows);
   if (dot) return position_variants + (rows == dot_rows ? 0 : piece_place(dot_ur, dot_ur) + 1) + piece_place(dot_ur, ur);

@@ -3,6 +3,7 @@
 // made once, before any emission; the emitters only walk it.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -214,15 +215,8 @@ struct kernel_plan {
     while (2 * piece <= count) piece *= 2;
     return piece;
   }
-  /** The count after `ur` in position_urs(), below ur_w. */
-  int next_position_ur(int ur) const { return tiles_in_pieces() ? 2 * ur : ur + 1; }
   /** The largest of position_urs() up to `ur` (>= 1). */
-  int position_piece(int ur) const {
-    if (ur >= ur_w) return ur_w;
-    int piece = 1;
-    while (next_position_ur(piece) <= ur) piece = next_position_ur(piece);
-    return piece;
-  }
+  int position_piece(int ur) const { return tiles_in_pieces() ? piece_for(ur_w, ur) : std::min(ur, ur_w); }
   /** Whether variant v starts from its output when conv1d_args::accumulate is
    * set (a position tile of a plan that splits the input channels): one
    * variant for both, where a second would double the code. */

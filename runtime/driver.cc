@@ -540,15 +540,10 @@ void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bia
         entries[size - 1](&args);
       }
       if (in_place) continue;
-      if (positions == 1) {  // column j to sample first_n + j
-        float* to = dst + (first_n * out.c + first_channel) * out.l + first_t;
-        for (int j = 0; j < ur; ++j, to += out.c * out.l)
-          for (int o = 0; o < rows; ++o) to[o * out.l] = sums[o * ur + j];
-        continue;
-      }
       for (std::int64_t j = 0, n = first_n, t = first_t; j < ur; ++j, ++t) {
         if (t == out.l) t = first_position, ++n;
-        for (int o = 0; o < rows; ++o) dst[(n * out.c + first_channel + o) * out.l + t] = sums[o * ur + j];
+        float* const to = dst + (n * out.c + first_channel) * out.l + t;
+        for (int o = 0; o < rows; ++o) to[o * out.l] = sums[o * ur + j];
       }
     }
   };
@@ -558,6 +553,7 @@ void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bia
     const std::int64_t pass_tiles =
         std::clamp<std::int64_t>(kDotColumnBytes / std::int64_t(tile_floats * sizeof(float) * std::size_t(s.groups)), 1, tiles);
     std::vector<float> column_data(std::size_t(s.groups * pass_tiles) * tile_floats);
+    std::vector<tile_columns> tiles_columns(static_cast<std::size_t>(pass_tiles));
     std::vector<column_run> runs(std::size_t(s.groups * pass_tiles));
     threads = int(std::clamp<std::int64_t>(threads, 1, s.groups * row_blocks));
 #pragma omp parallel num_threads(threads)
@@ -565,17 +561,19 @@ void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bia
       std::vector<float> sums(std::size_t(p.dot_rows * p.dot_ur));
       for (std::int64_t first_tile = 0; first_tile < tiles; first_tile += pass_tiles) {
         const std::int64_t pass = std::min(pass_tiles, tiles - first_tile);
+#pragma omp for schedule(static)
+        for (std::int64_t tile = 0; tile < pass; ++tile) tiles_columns[std::size_t(tile)] = columns_of(first_tile + tile);
 #pragma omp for collapse(2) schedule(static)
         for (std::int64_t g = 0; g < s.groups; ++g)
           for (std::int64_t tile = 0; tile < pass; ++tile) {
             const std::size_t at = std::size_t(g * pass_tiles + tile);
-            runs[at] = find_columns(columns_of(first_tile + tile), g, column_data.data() + at * tile_floats);
+            runs[at] = find_columns(tiles_columns[std::size_t(tile)], g, column_data.data() + at * tile_floats);
           }
 #pragma omp for collapse(2) schedule(static)
         for (std::int64_t g = 0; g < s.groups; ++g)
           for (std::int64_t block = 0; block < row_blocks; ++block)
             for (std::int64_t tile = 0; tile < pass; ++tile)
-              run_blocks(columns_of(first_tile + tile), g, block, block + 1, runs[std::size_t(g * pass_tiles + tile)],
+              run_blocks(tiles_columns[std::size_t(tile)], g, block, block + 1, runs[std::size_t(g * pass_tiles + tile)],
                          sums.data());
       }
     }

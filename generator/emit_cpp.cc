@@ -246,7 +246,7 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
         const std::string sum = fmt::format("out{}_{}", o, j);
         store += fmt::format("  float {} = {};\n", sum, say.say("sum_lanes", fmt::arg("value", acc(o, j))));
         if (p.spec.bias) store += fmt::format("  if (args->bias) {} += args->bias[{}];\n", sum, o);
-        store += fmt::format("  dst[{} * args->dst_stride + {}] = {};\n", o, j, sum);
+        store += fmt::format("  dst[{} * args->dst_stride + {} * args->dst_column_stride] = {};\n", o, j, sum);
         continue;
       }
       const std::string at = o == 0 ? fmt::format("dst + {}", j * p.vlen)

@@ -70,8 +70,8 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
   auto* vec = llvm::FixedVectorType::get(f32, unsigned(p.vlen));
   const llvm::Align float_align(sizeof(float));
   // conv1d_args (generator/kernel_abi.h), field by field.
-  auto* args_type = llvm::StructType::get(context, {ptr, ptr, ptr, ptr, i64, i64, i64, i64});
-  enum { kSrc, kWei, kBias, kDst, kSrcStride, kPhaseStride, kDstStride, kAccumulate };
+  auto* args_type = llvm::StructType::get(context, {ptr, ptr, ptr, ptr, i64, i64, i64, i64, i64});
+  enum { kSrc, kWei, kBias, kDst, kSrcStride, kPhaseStride, kDstStride, kAccumulate, kDstColumnStride };
   auto* fn_type = llvm::FunctionType::get(b.getVoidTy(), {ptr}, false);
   // A portable plan may run where the CPU has no FMA: fmuladd fuses only where that is fast.
   llvm::Function* fma = llvm::Intrinsic::getDeclaration(
@@ -309,10 +309,12 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
           sums[i] = out;
         }
       }
+      llvm::Value* column_stride = field(kDstColumnStride, i64, "dst_column_stride");
       for (int o = 0; o < v.rows; ++o) {
         llvm::Value* row = dst_row(o);
         for (int j = 0; j < v.ur; ++j)
-          b.CreateAlignedStore(sums[std::size_t(o * v.ur + j)], b.CreateConstInBoundsGEP1_64(f32, row, std::uint64_t(j)),
+          b.CreateAlignedStore(sums[std::size_t(o * v.ur + j)],
+                               b.CreateInBoundsGEP(f32, row, b.CreateMul(column_stride, b.getInt64(std::uint64_t(j)))),
                                float_align);
       }
       b.CreateRetVoid();

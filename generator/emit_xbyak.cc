@@ -287,8 +287,18 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
         for (int j = 0; j < ur; ++j) vaddss(sum_of(o, j), sum_of(o, j), ptr[reg_bias + o * int(sizeof(float))]);
       L(no_dot_bias);
     }
+    // Column j at j * dst_column_stride: the input's stride register is free now.
+    const Reg64& reg_column_stride = reg_src_stride;
+    if (ur > 1) {
+      mov(reg_column_stride, ptr[reg_args + offsetof(conv1d_args, dst_column_stride)]);
+      shl(reg_column_stride, 2);
+    }
     for (int o = 0; o < rows; ++o) {
-      for (int j = 0; j < ur; ++j) vmovss(ptr[reg_dst + j * int(sizeof(float))], sum_of(o, j));
+      mov(reg_count, reg_dst);
+      for (int j = 0; j < ur; ++j) {
+        vmovss(ptr[reg_count], sum_of(o, j));
+        if (j + 1 < ur) add(reg_count, reg_column_stride);
+      }
       if (o + 1 < rows) add(reg_dst, reg_dst_stride);
     }
   } else {

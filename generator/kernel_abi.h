@@ -29,6 +29,11 @@ struct conv1d_args {
    * instead of starting at the bias; read only by plans that split the input
    * channels (kernel_plan::adds_at_run_time). */
   std::int64_t accumulate;
+  /** A dot tile writes output channel o of its column j at dst + o *
+   * dst_stride + j * dst_column_stride: 1 for consecutive positions of one
+   * sample, C_out * L_out for one position of consecutive samples (L_out = 1
+   * over a batch), so neither needs a scratch copy. Read only by dot tiles. */
+  std::int64_t dst_column_stride;
 };
 
 using conv1d_kernel_fn = void (*)(const conv1d_args* args);

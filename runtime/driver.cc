@@ -466,6 +466,8 @@ void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bia
   auto column_start = [&](std::int64_t t) { return t * s.stride - pad_left; };
   auto inside = [&](std::int64_t t) { return column_start(t) >= 0 && column_start(t) + s.kernel_size <= in.l; };
 
+  const float* const dot_weights = packed_weight + p.dot_weight_offset(0, 0);  // row r at r * dot_length
+
   // Tile `tile`'s ur columns, from sample first_n's position first_t on.
   struct tile_columns {
     std::int64_t first_n, first_t;
@@ -515,28 +517,32 @@ void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bia
     return {column_data, p.dot_length};
   };
   // Runs row blocks [first_block, end_block) of group g over tile's columns.
-  // Columns of one sample are consecutive outputs, stored in place; columns
+  // Columns of one sample (consecutive positions), or of one position a
+  // sample, are written in place, dst_column_stride apart; other columns
   // spanning samples go through `sums`, then to their samples.
   auto run_blocks = [&](const tile_columns& tc, std::int64_t g, std::int64_t first_block, std::int64_t end_block,
                         column_run run, float* sums) {
     const auto [first_n, first_t, ur] = tc;
-    const bool in_place = first_t + ur <= out.l;
+    // The kernel writes the columns to the output when they are a stride
+    // apart: positions of one sample, or one position a sample.
+    const bool one_sample = first_t + ur <= out.l, in_place = one_sample || positions == 1;
     conv1d_args args{};
     args.src = run.first;
     args.src_stride = run.stride;
     args.dst_stride = in_place ? out.l : ur;
+    args.dst_column_stride = one_sample ? 1 : in_place ? out.c * out.l : 1;
     const std::int64_t rows_end = std::min(cout_g, end_block * p.dot_rows);
     for (std::int64_t row = first_block * p.dot_rows; row < rows_end; row += p.dot_rows) {
       const int rows = int(std::min<std::int64_t>(p.dot_rows, cout_g - row));
       const std::int64_t first_channel = g * cout_g + row;
-      args.wei = packed_weight + p.dot_weight_offset(g, row);
+      args.wei = dot_weights + (g * cout_g + row) * p.dot_length;
       args.bias = bias ? bias + first_channel : nullptr;
       float* const tile_dst = in_place ? dst + (first_n * out.c + first_channel) * out.l + first_t : sums;
       const conv1d_kernel_fn* entries = dot_entries.data() + (rows == p.dot_rows ? 0 : p.dot_ur);
       for (int done = 0, size = 0; done < ur; done += size) {  // pieces, largest first
         size = kernel_plan::piece_for(p.dot_ur, ur - done);
         args.src = run.first + done * run.stride;
-        args.dst = tile_dst + done;
+        args.dst = tile_dst + done * args.dst_column_stride;
         entries[size - 1](&args);
       }
       if (in_place) continue;
@@ -589,7 +595,8 @@ void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bia
     for (std::int64_t g = 0; g < s.groups; ++g)
     for (std::int64_t part = 0; part < row_parts; ++part) {
       const tile_columns tc = columns_of(tile);
-      run_blocks(tc, g, row_blocks * part / row_parts, row_blocks * (part + 1) / row_parts,
+      const bool split = row_parts > 1;  // no divisions for the usual one part
+      run_blocks(tc, g, split ? row_blocks * part / row_parts : 0, split ? row_blocks * (part + 1) / row_parts : row_blocks,
                  find_columns(tc, g, column_data.data()), sums.data());
     }
   }

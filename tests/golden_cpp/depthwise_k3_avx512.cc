@@ -361,7 +361,7 @@ void variant_1x1_dot(const convjit::conv1d_args* args) {
   }
   float out0_0 = convjit_aot::sum_lanes16(acc0_0);
   if (args->bias) out0_0 += args->bias[0];
-  dst[0 * args->dst_stride + 0] = out0_0;
+  dst[0 * args->dst_stride + 0 * args->dst_column_stride] = out0_0;
 }
 
 // 1 output channel(s) x 2 position(s), a dot tile of 16-float columns.
@@ -382,10 +382,10 @@ void variant_1x2_dot(const convjit::conv1d_args* args) {
   }
   float out0_0 = convjit_aot::sum_lanes16(acc0_0);
   if (args->bias) out0_0 += args->bias[0];
-  dst[0 * args->dst_stride + 0] = out0_0;
+  dst[0 * args->dst_stride + 0 * args->dst_column_stride] = out0_0;
   float out0_1 = convjit_aot::sum_lanes16(acc0_1);
   if (args->bias) out0_1 += args->bias[0];
-  dst[0 * args->dst_stride + 1] = out0_1;
+  dst[0 * args->dst_stride + 1 * args->dst_column_stride] = out0_1;
 }
 
 // 1 output channel(s) x 4 position(s), a dot tile of 16-float columns.
@@ -412,16 +412,16 @@ void variant_1x4_dot(const convjit::conv1d_args* args) {
   }
   float out0_0 = convjit_aot::sum_lanes16(acc0_0);
   if (args->bias) out0_0 += args->bias[0];
-  dst[0 * args->dst_stride + 0] = out0_0;
+  dst[0 * args->dst_stride + 0 * args->dst_column_stride] = out0_0;
   float out0_1 = convjit_aot::sum_lanes16(acc0_1);
   if (args->bias) out0_1 += args->bias[0];
-  dst[0 * args->dst_stride + 1] = out0_1;
+  dst[0 * args->dst_stride + 1 * args->dst_column_stride] = out0_1;
   float out0_2 = convjit_aot::sum_lanes16(acc0_2);
   if (args->bias) out0_2 += args->bias[0];
-  dst[0 * args->dst_stride + 2] = out0_2;
+  dst[0 * args->dst_stride + 2 * args->dst_column_stride] = out0_2;
   float out0_3 = convjit_aot::sum_lanes16(acc0_3);
   if (args->bias) out0_3 += args->bias[0];
-  dst[0 * args->dst_stride + 3] = out0_3;
+  dst[0 * args->dst_stride + 3 * args->dst_column_stride] = out0_3;
 }
 
 // 1 output channel(s) x 8 position(s), a dot tile of 16-float columns.
@@ -460,28 +460,28 @@ void variant_1x8_dot(const convjit::conv1d_args* args) {
   }
   float out0_0 = convjit_aot::sum_lanes16(acc0_0);
   if (args->bias) out0_0 += args->bias[0];
-  dst[0 * args->dst_stride + 0] = out0_0;
+  dst[0 * args->dst_stride + 0 * args->dst_column_stride] = out0_0;
   float out0_1 = convjit_aot::sum_lanes16(acc0_1);
   if (args->bias) out0_1 += args->bias[0];
-  dst[0 * args->dst_stride + 1] = out0_1;
+  dst[0 * args->dst_stride + 1 * args->dst_column_stride] = out0_1;
   float out0_2 = convjit_aot::sum_lanes16(acc0_2);
   if (args->bias) out0_2 += args->bias[0];
-  dst[0 * args->dst_stride + 2] = out0_2;
+  dst[0 * args->dst_stride + 2 * args->dst_column_stride] = out0_2;
   float out0_3 = convjit_aot::sum_lanes16(acc0_3);
   if (args->bias) out0_3 += args->bias[0];
-  dst[0 * args->dst_stride + 3] = out0_3;
+  dst[0 * args->dst_stride + 3 * args->dst_column_stride] = out0_3;
   float out0_4 = convjit_aot::sum_lanes16(acc0_4);
   if (args->bias) out0_4 += args->bias[0];
-  dst[0 * args->dst_stride + 4] = out0_4;
+  dst[0 * args->dst_stride + 4 * args->dst_column_stride] = out0_4;
   float out0_5 = convjit_aot::sum_lanes16(acc0_5);
   if (args->bias) out0_5 += args->bias[0];
-  dst[0 * args->dst_stride + 5] = out0_5;
+  dst[0 * args->dst_stride + 5 * args->dst_column_stride] = out0_5;
   float out0_6 = convjit_aot::sum_lanes16(acc0_6);
   if (args->bias) out0_6 += args->bias[0];
-  dst[0 * args->dst_stride + 6] = out0_6;
+  dst[0 * args->dst_stride + 6 * args->dst_column_stride] = out0_6;
   float out0_7 = convjit_aot::sum_lanes16(acc0_7);
   if (args->bias) out0_7 += args->bias[0];
-  dst[0 * args->dst_stride + 7] = out0_7;
+  dst[0 * args->dst_stride + 7 * args->dst_column_stride] = out0_7;
 }
 
 // In the order of kernel_plan::variants().

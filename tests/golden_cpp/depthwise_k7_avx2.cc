@@ -38,7 +38,7 @@ void variant_1x1_dot(const convjit::conv1d_args* args) {
     acc0_0 = _mm256_fmadd_ps(s0, w, acc0_0);
   }
   float out0_0 = convjit_aot::sum_lanes8(acc0_0);
-  dst[0 * args->dst_stride + 0] = out0_0;
+  dst[0 * args->dst_stride + 0 * args->dst_column_stride] = out0_0;
 }
 
 // 1 output channel(s) x 2 position(s), a dot tile of 8-float columns.
@@ -58,9 +58,9 @@ void variant_1x2_dot(const convjit::conv1d_args* args) {
     acc0_1 = _mm256_fmadd_ps(s1, w, acc0_1);
   }
   float out0_0 = convjit_aot::sum_lanes8(acc0_0);
-  dst[0 * args->dst_stride + 0] = out0_0;
+  dst[0 * args->dst_stride + 0 * args->dst_column_stride] = out0_0;
   float out0_1 = convjit_aot::sum_lanes8(acc0_1);
-  dst[0 * args->dst_stride + 1] = out0_1;
+  dst[0 * args->dst_stride + 1 * args->dst_column_stride] = out0_1;
 }
 
 // 1 output channel(s) x 4 position(s), a dot tile of 8-float columns.
@@ -86,13 +86,13 @@ void variant_1x4_dot(const convjit::conv1d_args* args) {
     acc0_3 = _mm256_fmadd_ps(s3, w, acc0_3);
   }
   float out0_0 = convjit_aot::sum_lanes8(acc0_0);
-  dst[0 * args->dst_stride + 0] = out0_0;
+  dst[0 * args->dst_stride + 0 * args->dst_column_stride] = out0_0;
   float out0_1 = convjit_aot::sum_lanes8(acc0_1);
-  dst[0 * args->dst_stride + 1] = out0_1;
+  dst[0 * args->dst_stride + 1 * args->dst_column_stride] = out0_1;
   float out0_2 = convjit_aot::sum_lanes8(acc0_2);
-  dst[0 * args->dst_stride + 2] = out0_2;
+  dst[0 * args->dst_stride + 2 * args->dst_column_stride] = out0_2;
   float out0_3 = convjit_aot::sum_lanes8(acc0_3);
-  dst[0 * args->dst_stride + 3] = out0_3;
+  dst[0 * args->dst_stride + 3 * args->dst_column_stride] = out0_3;
 }
 
 // 1 output channel(s) x 8 position(s) of 8 channel lanes, from a transposed window.

@@ -773,16 +773,16 @@ void variant_4x1_dot(const convjit::conv1d_args* args) {
   acc3_0 = _mm512_add_ps(acc3_0, acc3_0_1);
   float out0_0 = convjit_aot::sum_lanes16(acc0_0);
   if (args->bias) out0_0 += args->bias[0];
-  dst[0 * args->dst_stride + 0] = out0_0;
+  dst[0 * args->dst_stride + 0 * args->dst_column_stride] = out0_0;
   float out1_0 = convjit_aot::sum_lanes16(acc1_0);
   if (args->bias) out1_0 += args->bias[1];
-  dst[1 * args->dst_stride + 0] = out1_0;
+  dst[1 * args->dst_stride + 0 * args->dst_column_stride] = out1_0;
   float out2_0 = convjit_aot::sum_lanes16(acc2_0);
   if (args->bias) out2_0 += args->bias[2];
-  dst[2 * args->dst_stride + 0] = out2_0;
+  dst[2 * args->dst_stride + 0 * args->dst_column_stride] = out2_0;
   float out3_0 = convjit_aot::sum_lanes16(acc3_0);
   if (args->bias) out3_0 += args->bias[3];
-  dst[3 * args->dst_stride + 0] = out3_0;
+  dst[3 * args->dst_stride + 0 * args->dst_column_stride] = out3_0;
 }
 
 // 4 output channel(s) x 2 position(s), a dot tile of 128-float columns.
@@ -860,28 +860,28 @@ void variant_4x2_dot(const convjit::conv1d_args* args) {
   }
   float out0_0 = convjit_aot::sum_lanes16(acc0_0);
   if (args->bias) out0_0 += args->bias[0];
-  dst[0 * args->dst_stride + 0] = out0_0;
+  dst[0 * args->dst_stride + 0 * args->dst_column_stride] = out0_0;
   float out0_1 = convjit_aot::sum_lanes16(acc0_1);
   if (args->bias) out0_1 += args->bias[0];
-  dst[0 * args->dst_stride + 1] = out0_1;
+  dst[0 * args->dst_stride + 1 * args->dst_column_stride] = out0_1;
   float out1_0 = convjit_aot::sum_lanes16(acc1_0);
   if (args->bias) out1_0 += args->bias[1];
-  dst[1 * args->dst_stride + 0] = out1_0;
+  dst[1 * args->dst_stride + 0 * args->dst_column_stride] = out1_0;
   float out1_1 = convjit_aot::sum_lanes16(acc1_1);
   if (args->bias) out1_1 += args->bias[1];
-  dst[1 * args->dst_stride + 1] = out1_1;
+  dst[1 * args->dst_stride + 1 * args->dst_column_stride] = out1_1;
   float out2_0 = convjit_aot::sum_lanes16(acc2_0);
   if (args->bias) out2_0 += args->bias[2];
-  dst[2 * args->dst_stride + 0] = out2_0;
+  dst[2 * args->dst_stride + 0 * args->dst_column_stride] = out2_0;
   float out2_1 = convjit_aot::sum_lanes16(acc2_1);
   if (args->bias) out2_1 += args->bias[2];
-  dst[2 * args->dst_stride + 1] = out2_1;
+  dst[2 * args->dst_stride + 1 * args->dst_column_stride] = out2_1;
   float out3_0 = convjit_aot::sum_lanes16(acc3_0);
   if (args->bias) out3_0 += args->bias[3];
-  dst[3 * args->dst_stride + 0] = out3_0;
+  dst[3 * args->dst_stride + 0 * args->dst_column_stride] = out3_0;
   float out3_1 = convjit_aot::sum_lanes16(acc3_1);
   if (args->bias) out3_1 += args->bias[3];
-  dst[3 * args->dst_stride + 1] = out3_1;
+  dst[3 * args->dst_stride + 1 * args->dst_column_stride] = out3_1;
 }
 
 // 4 output channel(s) x 4 position(s), a dot tile of 128-float columns.
@@ -959,52 +959,52 @@ void variant_4x4_dot(const convjit::conv1d_args* args) {
   }
   float out0_0 = convjit_aot::sum_lanes16(acc0_0);
   if (args->bias) out0_0 += args->bias[0];
-  dst[0 * args->dst_stride + 0] = out0_0;
+  dst[0 * args->dst_stride + 0 * args->dst_column_stride] = out0_0;
   float out0_1 = convjit_aot::sum_lanes16(acc0_1);
   if (args->bias) out0_1 += args->bias[0];
-  dst[0 * args->dst_stride + 1] = out0_1;
+  dst[0 * args->dst_stride + 1 * args->dst_column_stride] = out0_1;
   float out0_2 = convjit_aot::sum_lanes16(acc0_2);
   if (args->bias) out0_2 += args->bias[0];
-  dst[0 * args->dst_stride + 2] = out0_2;
+  dst[0 * args->dst_stride + 2 * args->dst_column_stride] = out0_2;
   float out0_3 = convjit_aot::sum_lanes16(acc0_3);
   if (args->bias) out0_3 += args->bias[0];
-  dst[0 * args->dst_stride + 3] = out0_3;
+  dst[0 * args->dst_stride + 3 * args->dst_column_stride] = out0_3;
   float out1_0 = convjit_aot::sum_lanes16(acc1_0);
   if (args->bias) out1_0 += args->bias[1];
-  dst[1 * args->dst_stride + 0] = out1_0;
+  dst[1 * args->dst_stride + 0 * args->dst_column_stride] = out1_0;
   float out1_1 = convjit_aot::sum_lanes16(acc1_1);
   if (args->bias) out1_1 += args->bias[1];
-  dst[1 * args->dst_stride + 1] = out1_1;
+  dst[1 * args->dst_stride + 1 * args->dst_column_stride] = out1_1;
   float out1_2 = convjit_aot::sum_lanes16(acc1_2);
   if (args->bias) out1_2 += args->bias[1];
-  dst[1 * args->dst_stride + 2] = out1_2;
+  dst[1 * args->dst_stride + 2 * args->dst_column_stride] = out1_2;
   float out1_3 = convjit_aot::sum_lanes16(acc1_3);
   if (args->bias) out1_3 += args->bias[1];
-  dst[1 * args->dst_stride + 3] = out1_3;
+  dst[1 * args->dst_stride + 3 * args->dst_column_stride] = out1_3;
   float out2_0 = convjit_aot::sum_lanes16(acc2_0);
   if (args->bias) out2_0 += args->bias[2];
-  dst[2 * args->dst_stride + 0] = out2_0;
+  dst[2 * args->dst_stride + 0 * args->dst_column_stride] = out2_0;
   float out2_1 = convjit_aot::sum_lanes16(acc2_1);
   if (args->bias) out2_1 += args->bias[2];
-  dst[2 * args->dst_stride + 1] = out2_1;
+  dst[2 * args->dst_stride + 1 * args->dst_column_stride] = out2_1;
   float out2_2 = convjit_aot::sum_lanes16(acc2_2);
   if (args->bias) out2_2 += args->bias[2];
-  dst[2 * args->dst_stride + 2] = out2_2;
+  dst[2 * args->dst_stride + 2 * args->dst_column_stride] = out2_2;
   float out2_3 = convjit_aot::sum_lanes16(acc2_3);
   if (args->bias) out2_3 += args->bias[2];
-  dst[2 * args->dst_stride + 3] = out2_3;
+  dst[2 * args->dst_stride + 3 * args->dst_column_stride] = out2_3;
   float out3_0 = convjit_aot::sum_lanes16(acc3_0);
   if (args->bias) out3_0 += args->bias[3];
-  dst[3 * args->dst_stride + 0] = out3_0;
+  dst[3 * args->dst_stride + 0 * args->dst_column_stride] = out3_0;
   float out3_1 = convjit_aot::sum_lanes16(acc3_1);
   if (args->bias) out3_1 += args->bias[3];
-  dst[3 * args->dst_stride + 1] = out3_1;
+  dst[3 * args->dst_stride + 1 * args->dst_column_stride] = out3_1;
   float out3_2 = convjit_aot::sum_lanes16(acc3_2);
   if (args->bias) out3_2 += args->bias[3];
-  dst[3 * args->dst_stride + 2] = out3_2;
+  dst[3 * args->dst_stride + 2 * args->dst_column_stride] = out3_2;
   float out3_3 = convjit_aot::sum_lanes16(acc3_3);
   if (args->bias) out3_3 += args->bias[3];
-  dst[3 * args->dst_stride + 3] = out3_3;
+  dst[3 * args->dst_stride + 3 * args->dst_column_stride] = out3_3;
 }
 
 // 2 output channel(s) x 1 position(s), a dot tile of 128-float columns.
@@ -1072,10 +1072,10 @@ void variant_2x1_dot(const convjit::conv1d_args* args) {
   acc1_0 = _mm512_add_ps(acc1_0, acc1_0_3);
   float out0_0 = convjit_aot::sum_lanes16(acc0_0);
   if (args->bias) out0_0 += args->bias[0];
-  dst[0 * args->dst_stride + 0] = out0_0;
+  dst[0 * args->dst_stride + 0 * args->dst_column_stride] = out0_0;
   float out1_0 = convjit_aot::sum_lanes16(acc1_0);
   if (args->bias) out1_0 += args->bias[1];
-  dst[1 * args->dst_stride + 0] = out1_0;
+  dst[1 * args->dst_stride + 0 * args->dst_column_stride] = out1_0;
 }
 
 // 2 output channel(s) x 2 position(s), a dot tile of 128-float columns.
@@ -1165,16 +1165,16 @@ void variant_2x2_dot(const convjit::conv1d_args* args) {
   acc1_1 = _mm512_add_ps(acc1_1, acc1_1_1);
   float out0_0 = convjit_aot::sum_lanes16(acc0_0);
   if (args->bias) out0_0 += args->bias[0];
-  dst[0 * args->dst_stride + 0] = out0_0;
+  dst[0 * args->dst_stride + 0 * args->dst_column_stride] = out0_0;
   float out0_1 = convjit_aot::sum_lanes16(acc0_1);
   if (args->bias) out0_1 += args->bias[0];
-  dst[0 * args->dst_stride + 1] = out0_1;
+  dst[0 * args->dst_stride + 1 * args->dst_column_stride] = out0_1;
   float out1_0 = convjit_aot::sum_lanes16(acc1_0);
   if (args->bias) out1_0 += args->bias[1];
-  dst[1 * args->dst_stride + 0] = out1_0;
+  dst[1 * args->dst_stride + 0 * args->dst_column_stride] = out1_0;
   float out1_1 = convjit_aot::sum_lanes16(acc1_1);
   if (args->bias) out1_1 += args->bias[1];
-  dst[1 * args->dst_stride + 1] = out1_1;
+  dst[1 * args->dst_stride + 1 * args->dst_column_stride] = out1_1;
 }
 
 // 2 output channel(s) x 4 position(s), a dot tile of 128-float columns.
@@ -1252,28 +1252,28 @@ void variant_2x4_dot(const convjit::conv1d_args* args) {
   }
   float out0_0 = convjit_aot::sum_lanes16(acc0_0);
   if (args->bias) out0_0 += args->bias[0];
-  dst[0 * args->dst_stride + 0] = out0_0;
+  dst[0 * args->dst_stride + 0 * args->dst_column_stride] = out0_0;
   float out0_1 = convjit_aot::sum_lanes16(acc0_1);
   if (args->bias) out0_1 += args->bias[0];
-  dst[0 * args->dst_stride + 1] = out0_1;
+  dst[0 * args->dst_stride + 1 * args->dst_column_stride] = out0_1;
   float out0_2 = convjit_aot::sum_lanes16(acc0_2);
   if (args->bias) out0_2 += args->bias[0];
-  dst[0 * args->dst_stride + 2] = out0_2;
+  dst[0 * args->dst_stride + 2 * args->dst_column_stride] = out0_2;
   float out0_3 = convjit_aot::sum_lanes16(acc0_3);
   if (args->bias) out0_3 += args->bias[0];
-  dst[0 * args->dst_stride + 3] = out0_3;
+  dst[0 * args->dst_stride + 3 * args->dst_column_stride] = out0_3;
   float out1_0 = convjit_aot::sum_lanes16(acc1_0);
   if (args->bias) out1_0 += args->bias[1];
-  dst[1 * args->dst_stride + 0] = out1_0;
+  dst[1 * args->dst_stride + 0 * args->dst_column_stride] = out1_0;
   float out1_1 = convjit_aot::sum_lanes16(acc1_1);
   if (args->bias) out1_1 += args->bias[1];
-  dst[1 * args->dst_stride + 1] = out1_1;
+  dst[1 * args->dst_stride + 1 * args->dst_column_stride] = out1_1;
   float out1_2 = convjit_aot::sum_lanes16(acc1_2);
   if (args->bias) out1_2 += args->bias[1];
-  dst[1 * args->dst_stride + 2] = out1_2;
+  dst[1 * args->dst_stride + 2 * args->dst_column_stride] = out1_2;
   float out1_3 = convjit_aot::sum_lanes16(acc1_3);
   if (args->bias) out1_3 += args->bias[1];
-  dst[1 * args->dst_stride + 3] = out1_3;
+  dst[1 * args->dst_stride + 3 * args->dst_column_stride] = out1_3;
 }
 
 // 5 output channel(s) x 1 position(s) of 5 output-channel lanes, adding to a position-major scratch.

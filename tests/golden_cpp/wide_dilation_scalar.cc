@@ -360,10 +360,10 @@ void variant_2x1_dot(const convjit::conv1d_args* args) {
   acc1_0 = convjit_aot::add4(acc1_0, acc1_0_1);
   float out0_0 = convjit_aot::sum_lanes4(acc0_0);
   if (args->bias) out0_0 += args->bias[0];
-  dst[0 * args->dst_stride + 0] = out0_0;
+  dst[0 * args->dst_stride + 0 * args->dst_column_stride] = out0_0;
   float out1_0 = convjit_aot::sum_lanes4(acc1_0);
   if (args->bias) out1_0 += args->bias[1];
-  dst[1 * args->dst_stride + 0] = out1_0;
+  dst[1 * args->dst_stride + 0 * args->dst_column_stride] = out1_0;
 }
 
 // 2 output channel(s) x 2 position(s), a dot tile of 8-float columns.
@@ -405,16 +405,16 @@ void variant_2x2_dot(const convjit::conv1d_args* args) {
   acc1_1 = convjit_aot::add4(acc1_1, acc1_1_1);
   float out0_0 = convjit_aot::sum_lanes4(acc0_0);
   if (args->bias) out0_0 += args->bias[0];
-  dst[0 * args->dst_stride + 0] = out0_0;
+  dst[0 * args->dst_stride + 0 * args->dst_column_stride] = out0_0;
   float out0_1 = convjit_aot::sum_lanes4(acc0_1);
   if (args->bias) out0_1 += args->bias[0];
-  dst[0 * args->dst_stride + 1] = out0_1;
+  dst[0 * args->dst_stride + 1 * args->dst_column_stride] = out0_1;
   float out1_0 = convjit_aot::sum_lanes4(acc1_0);
   if (args->bias) out1_0 += args->bias[1];
-  dst[1 * args->dst_stride + 0] = out1_0;
+  dst[1 * args->dst_stride + 0 * args->dst_column_stride] = out1_0;
   float out1_1 = convjit_aot::sum_lanes4(acc1_1);
   if (args->bias) out1_1 += args->bias[1];
-  dst[1 * args->dst_stride + 1] = out1_1;
+  dst[1 * args->dst_stride + 1 * args->dst_column_stride] = out1_1;
 }
 
 // 2 output channel(s) x 4 position(s), a dot tile of 8-float columns.
@@ -464,28 +464,28 @@ void variant_2x4_dot(const convjit::conv1d_args* args) {
   }
   float out0_0 = convjit_aot::sum_lanes4(acc0_0);
   if (args->bias) out0_0 += args->bias[0];
-  dst[0 * args->dst_stride + 0] = out0_0;
+  dst[0 * args->dst_stride + 0 * args->dst_column_stride] = out0_0;
   float out0_1 = convjit_aot::sum_lanes4(acc0_1);
   if (args->bias) out0_1 += args->bias[0];
-  dst[0 * args->dst_stride + 1] = out0_1;
+  dst[0 * args->dst_stride + 1 * args->dst_column_stride] = out0_1;
   float out0_2 = convjit_aot::sum_lanes4(acc0_2);
   if (args->bias) out0_2 += args->bias[0];
-  dst[0 * args->dst_stride + 2] = out0_2;
+  dst[0 * args->dst_stride + 2 * args->dst_column_stride] = out0_2;
   float out0_3 = convjit_aot::sum_lanes4(acc0_3);
   if (args->bias) out0_3 += args->bias[0];
-  dst[0 * args->dst_stride + 3] = out0_3;
+  dst[0 * args->dst_stride + 3 * args->dst_column_stride] = out0_3;
   float out1_0 = convjit_aot::sum_lanes4(acc1_0);
   if (args->bias) out1_0 += args->bias[1];
-  dst[1 * args->dst_stride + 0] = out1_0;
+  dst[1 * args->dst_stride + 0 * args->dst_column_stride] = out1_0;
   float out1_1 = convjit_aot::sum_lanes4(acc1_1);
   if (args->bias) out1_1 += args->bias[1];
-  dst[1 * args->dst_stride + 1] = out1_1;
+  dst[1 * args->dst_stride + 1 * args->dst_column_stride] = out1_1;
   float out1_2 = convjit_aot::sum_lanes4(acc1_2);
   if (args->bias) out1_2 += args->bias[1];
-  dst[1 * args->dst_stride + 2] = out1_2;
+  dst[1 * args->dst_stride + 2 * args->dst_column_stride] = out1_2;
   float out1_3 = convjit_aot::sum_lanes4(acc1_3);
   if (args->bias) out1_3 += args->bias[1];
-  dst[1 * args->dst_stride + 3] = out1_3;
+  dst[1 * args->dst_stride + 3 * args->dst_column_stride] = out1_3;
 }
 
 // 2 output channel(s) x 1 position(s) of 2 output-channel lanes, adding to a position-major scratch, reading a tap-segment window.

@@ -31,6 +31,17 @@ constexpr std::int64_t kLaneChunkOutputs = 128;
 // dot_rows_outer): they stay in L2 beside a block of rows.
 constexpr std::int64_t kDotColumnBytes = 512 * 1024;
 
+// Runs `team`, the body of a parallel region (per-thread setup, then
+// worksharing loops), on `threads` threads. One thread runs it here, outside
+// any region, its loops orphaned: libgomp's team of one still makes a futex
+// call at each barrier (seed.depthwise_k49: two a call, 10% of its time).
+template <class Team>
+void run_team(int threads, const Team& team) {
+  if (threads <= 1) return team();
+#pragma omp parallel num_threads(threads)
+  team();
+}
+
 // How many parts each of `items` (equal work) splits its `blocks` (of output
 // channels) into, so that `threads` threads get equal shares: 1 when the
 // items divide evenly or are many (3 items on 2 threads would leave one idle
@@ -377,8 +388,7 @@ void run_lane_tiles(const kernel& k, const float* packed_weight, const float* bi
   const std::int64_t last_channels = s.out_channels - (channel_blocks - 1) * lanes;
   std::vector<float> last_bias(std::size_t(lanes), 0.0f);
   if (bias) copy_floats(bias + (channel_blocks - 1) * lanes, last_channels, last_bias.data());
-#pragma omp parallel num_threads(threads)
-  {
+  run_team(threads, [&] {
     std::vector<float> window_buffer, edge_buffer, outputs_buffer;  // per thread
     float* const outputs = aligned_floats(outputs_buffer, chunk * lanes);
     float* const edge = aligned_floats(edge_buffer, std::int64_t(lanes) * lanes);
@@ -426,7 +436,7 @@ void run_lane_tiles(const kernel& k, const float* packed_weight, const float* bi
       }
       transpose(outputs, lanes, count, channels, dst + (n * out.c + first_channel) * out.l + first_output, out.l, block);
     }
-  }
+  });
 }
 
 // Outputs too short for position vectors (positions first_position on):
@@ -562,8 +572,7 @@ void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bia
     std::vector<tile_columns> tiles_columns(static_cast<std::size_t>(pass_tiles));
     std::vector<column_run> runs(std::size_t(s.groups * pass_tiles));
     threads = int(std::clamp<std::int64_t>(threads, 1, s.groups * row_blocks));
-#pragma omp parallel num_threads(threads)
-    {
+    run_team(threads, [&] {
       std::vector<float> sums(std::size_t(p.dot_rows * p.dot_ur));
       for (std::int64_t first_tile = 0; first_tile < tiles; first_tile += pass_tiles) {
         const std::int64_t pass = std::min(pass_tiles, tiles - first_tile);
@@ -582,13 +591,12 @@ void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bia
               run_blocks(tiles_columns[std::size_t(tile)], g, block, block + 1, runs[std::size_t(g * pass_tiles + tile)],
                          sums.data());
       }
-    }
+    });
     return;
   }
   const std::int64_t row_parts = block_parts_for(threads, s.groups * tiles, row_blocks);
   threads = int(std::clamp<std::int64_t>(threads, 1, s.groups * tiles * row_parts));
-#pragma omp parallel num_threads(threads)
-  {
+  run_team(threads, [&] {
     std::vector<float> column_data(tile_floats), sums(std::size_t(p.dot_rows * p.dot_ur));
 #pragma omp for collapse(3) schedule(static)
     for (std::int64_t tile = 0; tile < tiles; ++tile)
@@ -599,7 +607,7 @@ void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bia
       run_blocks(tc, g, split ? row_blocks * part / row_parts : 0, split ? row_blocks * (part + 1) / row_parts : row_blocks,
                  find_columns(tc, g, column_data.data()), sums.data());
     }
-  }
+  });
 }
 
 // Depthwise layers of stride 1 whose tiles run as pieces (a row's tiles as
@@ -626,8 +634,7 @@ void run_depthwise_rows(const kernel& k, const float* packed_weight, const float
   const std::int64_t group_weights = p.weight_block_offset(1, 0), first_weights = p.weight_block_offset(0, 0);
   const copy_function copy = copy_for(p.target);
   threads = int(std::clamp<std::int64_t>(threads, 1, rows * chunks));
-#pragma omp parallel num_threads(threads)
-  {
+  run_team(threads, [&] {
     std::vector<float> window(std::size_t(std::max(first_in_place, vectors - end_in_place) * vlen + reach));
     std::vector<float> last_vector(static_cast<std::size_t>(vlen));
     conv1d_args a{};
@@ -674,7 +681,7 @@ void run_depthwise_rows(const kernel& k, const float* packed_weight, const float
       }
       run_windowed(std::max(first, end_in_place), end, row_in, row_out);
     }
-  }
+  });
 }
 
 }  // namespace
@@ -736,8 +743,7 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
   const bool light_last_tile = position_tiles == tiles && 2 * last_valid < tile_width;
   const std::int64_t block_parts = block_parts_for(
       threads, in.n * s.groups * (position_tiles - (light_last_tile ? 1 : 0)), std::int64_t(blocks.size()));
-#pragma omp parallel num_threads(threads)
-  {
+  run_team(threads, [&] {
     std::vector<float> window, partial, columns;  // per thread
     std::vector<conv1d_args> args(std::size_t(p.tile_group));  // per tile of a group
     std::vector<char> windowed(std::size_t(p.tile_group));
@@ -861,7 +867,7 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
             for (int j = 0; j < last_columns; ++j) to[o * out.l + j] = from[j * p.vlen + o];
         }
     }
-  }
+  });
   if (position_tiles < tiles)
     run_dot_tiles(k, packed_weight, bias, in, out, src, dst, threads, position_tiles * tile_width);
 }

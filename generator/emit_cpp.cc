@@ -176,24 +176,23 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
   const std::string locals =
       registers.empty() ? "" : fmt::format("    {} {};\n", say["vector"], fmt::join(registers, ", "));
 
+  // The input vector an op reads; a dot tile's column j is src_stride floats
+  // after column j - 1, its partial last vector only its first lanes.
+  auto load_input = [&](const kernel_plan::step_op& op) {
+    if (!v.dot) return say.say("load", fmt::arg("address", address(op)));
+    const std::string at = fmt::format("src + {} * args->src_stride + {}", op.j, op.offset);
+    return op.lanes == 0 ? say.say("load", fmt::arg("address", at))
+                         : say.say("load_first", fmt::arg("address", at), fmt::arg("lanes", op.lanes));
+  };
   std::string step;
   int channel = 0;
   for (const auto& op : ops) {
     for (; channel < op.channel; ++channel)  // the step's next input channel
       step += fmt::format("    src += args->src_stride;\n    wei += {};\n", p.channel_weights(v.rows));
     switch (op.what) {
-      case kind::load_src: {
-        if (!v.dot) {
-          step += fmt::format("    s{} = {};\n", op.j, say.say("load", fmt::arg("address", address(op))));
-          break;
-        }
-        // A dot tile's column j, src_stride floats after column j - 1.
-        const std::string at = fmt::format("src + {} * args->src_stride + {}", op.j, op.offset);
-        step += fmt::format("    s{} = {};\n", op.j,
-                            op.lanes == 0 ? say.say("load", fmt::arg("address", at))
-                                          : say.say("load_first", fmt::arg("address", at), fmt::arg("lanes", op.lanes)));
+      case kind::load_src:
+        step += fmt::format("    s{} = {};\n", op.j, load_input(op));
         break;
-      }
       case kind::broadcast_weight:
         step += fmt::format("    w = {};\n", say.say("splat", fmt::arg("value", fmt::format("wei[{}]", op.weight))));
         break;
@@ -213,8 +212,8 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
         break;
       case kind::fma_from_memory:
         step += fmt::format("    {0} = {1};\n", acc(op.o, op.j, op.sum),
-                            say.say("fma", fmt::arg("a", say.say("load", fmt::arg("address", address(op)))),
-                                    fmt::arg("b", "w"), fmt::arg("acc", acc(op.o, op.j, op.sum))));
+                            say.say("fma", fmt::arg("a", load_input(op)), fmt::arg("b", "w"),
+                                    fmt::arg("acc", acc(op.o, op.j, op.sum))));
         break;
       case kind::fma_shifted: {
         const std::string input =

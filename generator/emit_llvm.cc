@@ -236,7 +236,8 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
             break;
           }
           case kind::fma_from_memory:
-            acc[index(op.o, op.j, op.sum)] = b.CreateCall(fma, {load_input(op), weight, acc[index(op.o, op.j, op.sum)]});
+            acc[index(op.o, op.j, op.sum)] =
+                b.CreateCall(fma, {v.dot ? load_column(op) : load_input(op), weight, acc[index(op.o, op.j, op.sum)]});
             break;
           case kind::fma_shifted: {
             llvm::Value* input = src_vector[std::size_t(op.src)];

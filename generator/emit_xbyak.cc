@@ -229,7 +229,20 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
             vfmadd231ps(acc(op.o, op.j, op.sum), vmm<Vmm>(v.src_register(op.j)), weight);
           }
           break;
-        case kind::fma_from_memory: vfmadd231ps(acc(op.o, op.j, op.sum), weight, src_vector(op)); break;
+        case kind::fma_from_memory:
+          if (!v.dot) {
+            vfmadd231ps(acc(op.o, op.j, op.sum), weight, src_vector(op));
+          } else if (op.lanes == 0) {
+            vfmadd231ps(acc(op.o, op.j, op.sum), weight, column_vector(op));
+          } else if constexpr (std::is_same_v<Vmm, Zmm>) {  // merge-masked: the lanes past the column neither fault nor count
+            vfmadd231ps(acc(op.o, op.j, op.sum) | k1, weight, column_vector(op));
+          } else {  // the mask, then the lanes it keeps, into the free input register
+            const Vmm lanes = vmm<Vmm>(v.first_src);
+            vmovups(lanes, ptr[rip + lane_mask]);
+            vmaskmovps(lanes, lanes, column_vector(op));
+            vfmadd231ps(acc(op.o, op.j, op.sum), weight, lanes);
+          }
+          break;
         case kind::fma_shifted:
           if (op.shift == 0) {
             vfmadd231ps(acc(op.o, op.j, op.sum), weight, vmm<Vmm>(v.src_register(op.src)));

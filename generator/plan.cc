@@ -63,6 +63,10 @@ constexpr std::int64_t kMaxDotColumnBytes = 1 << 20;
 // reduction: a loop of such steps costs 4 instructions a step, and the code
 // (generated per variant) stays a few steps long, not the whole reduction.
 constexpr int kDotStepFmas = 32;
+// A reduction with a partial last vector is read in place (dot_in_place) only
+// by kernels that cover it in one step, the masked vector last: such a step
+// may hold up to this many FMAs (seed.depthwise_k49: 16 columns x 4 vectors).
+constexpr int kOneStepDotFmas = 128;
 // Rows of a dot tile: its positions (up to 4 on AVX-512, 3 on AVX2) share each
 // weight vector it loads. Measured against 8 rows by 2 positions (AVX-512,
 // ratios to onednn-ncw, medians of 6 runs): Conv1d(512, 512, 3, padding=1) on
@@ -110,10 +114,11 @@ std::vector<kernel_plan::variant> kernel_plan::variants() const {
           all.push_back({rows, ur, compact, sums, false, false, false, ur_w, src_register(0), weight_register()});
           if (slide_src) all.back().shifted = weight_register() + 1;
         }
+  const std::int64_t reduction = spec.in_channels_per_group() * spec.kernel_size;
   for (int rows : {dot_rows, dot_tail})
     if (rows > 0)
       for (int ur : piece_counts(dot_ur)) {
-        const int spare = vector_registers(target) - ur - 1;  // after src(j) and the weight
+        const int spare = vector_registers(target) - 1 - (dot_columns_from_memory ? 1 : ur);  // after src(j) and the weight
         const int vectors = int(dot_length / vlen);
         int sums = partial_sums(rows * ur, spare, vectors);
         // Vectors of the reduction a step covers: a multiple of the sums,
@@ -123,7 +128,7 @@ std::vector<kernel_plan::variant> kernel_plan::variants() const {
         if (vectors > kMaxDotVectors) {
           while (kLongDotStepVectors % sums != 0) --sums;
           step_vectors = kLongDotStepVectors;
-        } else {
+        } else if (reduction % vlen == 0 || vectors * rows * ur > kOneStepDotFmas) {
           for (int u = sums; u < vectors; u += sums)
             if (vectors % u == 0 && u * rows * ur >= kDotStepFmas) {
               step_vectors = u;
@@ -131,8 +136,10 @@ std::vector<kernel_plan::variant> kernel_plan::variants() const {
             }
         }
         const int accumulators = rows * ur * sums;
-        all.push_back({rows, ur, false, sums, true, false, false, ur * sums, accumulators, accumulators + ur,
-                       step_vectors});
+        // Registers: the accumulators, src(j) (or, columns from memory, one
+        // the lane sum borrows), the weight.
+        all.push_back({rows, ur, false, sums, true, false, false, ur * sums, accumulators,
+                       accumulators + (dot_columns_from_memory ? 1 : ur), step_vectors});
       }
   if (lane_ur > 0) {
     // One row of lane_ur positions, the input from memory: registers are the
@@ -239,13 +246,20 @@ std::vector<kernel_plan::step_op> kernel_plan::channel_step(const variant& v) co
       const int sum = int(r % v.sums);
       const std::int64_t past_end = (r + 1) * vlen - reduction;
       const int lanes = dot_in_place && past_end > 0 ? vlen - int(past_end) : 0;
-      for (int j = 0; j < v.ur; ++j) {
+      for (int j = 0; j < v.ur && !dot_columns_from_memory; ++j) {
         ops.push_back({kind::load_src, 0, j, 0, r * vlen, 0});
         ops.back().lanes = lanes;
       }
       for (int o = 0; o < v.rows; ++o) {
         ops.push_back({kind::load_weight, o, 0, 0, 0, int(o * dot_length + r * vlen)});
-        for (int j = 0; j < v.ur; ++j) ops.push_back({kind::fma, o, j, 0, 0, 0, sum});
+        for (int j = 0; j < v.ur; ++j) {
+          if (!dot_columns_from_memory) {
+            ops.push_back({kind::fma, o, j, 0, 0, 0, sum});
+            continue;
+          }
+          ops.push_back({kind::fma_from_memory, o, j, 0, r * vlen, 0, sum});
+          ops.back().lanes = lanes;
+        }
       }
     }
     return ops;
@@ -381,8 +395,9 @@ std::string kernel_plan::describe() const {
                      compact_windows ? "tap-segment windows"
                                      : fmt::format("{} phase{}", spec.stride, spec.stride == 1 ? "" : "s"),
                      vector_registers_used(), vector_registers(target),
-                     dot_rows ? fmt::format("; short outputs: dot tile {} oc x {} positions of {} floats{}{}", dot_rows,
+                     dot_rows ? fmt::format("; short outputs: dot tile {} oc x {} positions of {} floats{}{}{}", dot_rows,
                                             dot_ur, dot_length, dot_in_place ? ", columns in place" : "",
+                                            dot_columns_from_memory ? ", columns from memory" : "",
                                             dot_rows_outer ? ", rows outer" : "")
                               : "",
                      lane_ur ? fmt::format("; channel lanes: {} channels x {} positions", vlen, lane_ur) : "",
@@ -510,8 +525,13 @@ std::optional<kernel_plan> make_plan(const conv1d_spec& spec, isa target, std::s
     plan.dot_rows = int(std::min<std::int64_t>(cout_g, kDotRows));
     plan.dot_tail = int(cout_g % plan.dot_rows);
     plan.dot_rows_outer = cout_g * dot_length * std::int64_t{sizeof(float)} > kL2WeightBytes;
-    for (int ur = 1; ur <= (registers >= 32 ? 8 : 4); ++ur)
-      if (plan.dot_rows * ur <= 2 * kChainsInFlight && plan.dot_rows * ur + ur + 1 <= registers) plan.dot_ur = ur;
+    plan.dot_columns_from_memory = plan.dot_rows == 1 && target == isa::avx512;
+    const int widest = plan.dot_columns_from_memory ? 2 * kChainsInFlight : registers >= 32 ? 8 : 4;
+    for (int ur = 1; ur <= widest; ++ur) {
+      // The accumulators, the weight, and each column (or a register for the lane sum).
+      const int used = plan.dot_rows * ur + 1 + (plan.dot_columns_from_memory ? 1 : ur);
+      if (plan.dot_rows * ur <= 2 * kChainsInFlight && used <= registers) plan.dot_ur = ur;
+    }
     // In place: no padding to read, or a partial last vector (no whole zero
     // vectors) in a step that runs once, where it can be masked.
     const auto all = plan.variants();

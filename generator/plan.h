@@ -92,6 +92,11 @@ struct kernel_plan {
    * vector masked (a step that covers the whole reduction), never the zero
    * padding past it, may the driver pass columns in place. */
   bool dot_in_place = false;
+  /** A dot tile of one row (C_out/groups == 1) uses each column vector once:
+   * on AVX-512 its FMAs read the columns from memory, the partial last vector
+   * merge-masked, so its registers go to accumulators, twice the columns a
+   * call (fewer calls, each with more to do). */
+  bool dot_columns_from_memory = false;
   /** A group's dot weights are beyond L2: each block of dot rows runs over
    * many tiles' columns before the next block, instead of each tile over
    * every block, so the weights are read once per pass, not once per tile. */
@@ -162,7 +167,7 @@ struct kernel_plan {
       broadcast_weight,  // the weight register = every lane the packed weight `weight`
       load_weight,       // the weight register = the packed weights from `weight` on (dot tiles)
       fma,               // acc(o, j) += src(j) * weight register
-      fma_from_memory,   // acc(o, j) += the input vector at (phase, offset) * weight register
+      fma_from_memory,   // acc(o, j) += the input vector at (phase, offset) * weight register; a dot tile's column j, offset floats in
       fma_broadcast_src, // acc(o, j) += the input float at (phase, offset), in every lane, * weight register
       fma_broadcast_weight,  // acc(o, j) += src(j) * the packed weight `weight` in every lane: a weight
                              // one FMA uses (a tile of one vector), read by the FMA itself (AVX-512)

@@ -53,7 +53,8 @@ TEST(plan_test, register_budget_holds) {
           EXPECT_LT(v.shifted, vector_registers(target)) << text;
         }
         EXPECT_LE(v.acc_register(v.rows - 1, columns - 1), v.first_src - (p.src_in_registers || v.dot ? 1 : 0)) << text;
-        EXPECT_LE(v.first_src + v.ur - 1, v.weight - 1 + (p.src_in_registers || v.dot ? 0 : v.ur)) << text;
+        const int sources = v.dot && p.dot_columns_from_memory ? 1 : v.ur;  // from memory: one for the lane sum
+        EXPECT_LE(v.first_src + sources - 1, v.weight - 1 + (p.src_in_registers || v.dot ? 0 : v.ur)) << text;
         EXPECT_LT(v.weight, vector_registers(target)) << text;
       }
     }
@@ -176,7 +177,7 @@ TEST(plan_test, variant_index_finds_each_variant_once) {
 // a few vectors, where one divides the reduction, keeps the code short.
 TEST(plan_test, dot_steps_cover_the_reduction) {
   using kind = kernel_plan::step_op::kind;
-  bool some_stepped = false, some_in_place = false;
+  bool some_stepped = false, some_in_place = false, some_from_memory = false;
   for (isa target : {isa::scalar, isa::avx2, isa::avx512})
     for (const char* text : kSpecs) {
       const kernel_plan p = plan_of(text, target);
@@ -217,7 +218,17 @@ TEST(plan_test, dot_steps_cover_the_reduction) {
                 weight_row = op.o;
                 weight_at = along + op.weight - op.o * p.dot_length;
                 break;
+              case kind::fma_from_memory:  // one row: the FMA reads column j itself
+                column_at[std::size_t(op.j)] = along + op.offset;
+                EXPECT_EQ(op.lanes, p.dot_in_place && reduction - column_at[std::size_t(op.j)] < p.vlen
+                                        ? reduction - column_at[std::size_t(op.j)]
+                                        : 0)
+                    << text;
+                [[fallthrough]];
               case kind::fma: {
+                EXPECT_EQ(op.what == kind::fma_from_memory, p.dot_columns_from_memory) << text;
+                EXPECT_EQ(p.dot_columns_from_memory, p.dot_rows == 1 && target == isa::avx512) << text;
+                some_from_memory |= p.dot_columns_from_memory;
                 ASSERT_EQ(weight_row, op.o) << text;
                 ASSERT_EQ(column_at[std::size_t(op.j)], weight_at) << text;
                 const std::int64_t r = weight_at / p.vlen;
@@ -235,6 +246,7 @@ TEST(plan_test, dot_steps_cover_the_reduction) {
     }
   EXPECT_TRUE(some_stepped);
   EXPECT_TRUE(some_in_place);  // a masked last vector
+  EXPECT_TRUE(some_from_memory);
 }
 
 // The lane tile: each (position, tap) FMA once, the input at window position

@@ -42,6 +42,16 @@ void run_team(int threads, const Team& team) {
   team();
 }
 
+// A block's variants of `counts` vectors (or positions), looked up once a
+// layer call rather than once a kernel call: [count - 1], the counts the plan
+// has no variant for null. `lookup` finds a count's variant in k.entries.
+template <class Lookup>
+std::vector<conv1d_kernel_fn> entries_by_count(const kernel& k, const std::vector<int>& counts, const Lookup& lookup) {
+  std::vector<conv1d_kernel_fn> entries(counts.empty() ? 0 : std::size_t(counts.back()), nullptr);
+  for (int count : counts) entries[std::size_t(count - 1)] = k.entries[std::size_t(lookup(count))];
+  return entries;
+}
+
 // How many parts each of `items` (equal work) splits its `blocks` (of output
 // channels) into, so that `threads` threads get equal shares: 1 when the
 // items divide evenly or are many (3 items on 2 threads would leave one idle
@@ -639,6 +649,8 @@ void run_depthwise_rows(const kernel& k, const float* packed_weight, const float
     std::vector<float> last_vector(static_cast<std::size_t>(vlen));
     conv1d_args a{};
     a.dst_stride = out.l;
+    const std::vector<conv1d_kernel_fn> pieces =
+        entries_by_count(k, p.position_urs(), [&](int ur) { return p.variant_index(1, ur, false); });
     // Vectors [first, end) of row (n, g): kernels of the widest pieces, from
     // `from` (their first vector's first input) to the row or, for a partial
     // last vector, to last_vector.
@@ -647,13 +659,13 @@ void run_depthwise_rows(const kernel& k, const float* packed_weight, const float
         a.src = from + (v - first) * vlen;
         if (v == whole) {  // the partial last vector
           a.dst = last_vector.data();
-          k.entry(1, 1, false)(&a);
+          pieces[0](&a);
           copy(last_vector.data(), out.l - whole * vlen, row_out + whole * vlen);
           return;
         }
         const int size = p.position_piece(int(std::min(end, whole) - v));
         a.dst = row_out + v * vlen;
-        k.entry(1, size, false)(&a);
+        pieces[std::size_t(size - 1)](&a);
         v += size;
       }
     };
@@ -713,6 +725,17 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
   for (int b = 0; b < p.blocks_per_group(); ++b)
     blocks.push_back({p.block_rows(b), p.weight_block_offset(0, b), std::int64_t(b) * p.oc_block});
   const std::int64_t group_weights = p.weight_block_offset(1, 0);
+  // Each block's variants, by vectors [compact windows][tail block], and its column tiles [tail block].
+  std::vector<conv1d_kernel_fn> tile_entries[2][2], column_entries[2];
+  for (int tail = 0; tail < 2; ++tail) {
+    const int rows = tail ? p.oc_tail : p.oc_block;
+    if (rows == 0) continue;
+    for (int compact = 0; compact < (p.compact_windows ? 2 : 1); ++compact)
+      tile_entries[compact][tail] =
+          entries_by_count(k, p.position_urs(), [&](int ur) { return p.variant_index(rows, ur, compact != 0); });
+    column_entries[tail] = entries_by_count(k, kernel_plan::piece_counts(p.column_ur),
+                                            [&](int ur) { return p.column_variant_index(rows, ur); });
+  }
   const std::int64_t window_row_floats = p.window_row_floats(), window_phase_length = p.window_phase_length();
   const kernel_plan::tile_range middle = p.in_place_tiles(in.l, out.l);
   const std::int64_t pad_left = s.pad_left();
@@ -810,6 +833,8 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
             const std::int64_t tile = first_tile + j;
             const bool last = tile == tiles - 1;
             const int ur = last ? last_ur : p.ur_w;
+            const bool tail_block = rows != p.oc_block;
+            const conv1d_kernel_fn* const entries = tile_entries[windowed[j] && p.compact_windows][tail_block].data();
             conv1d_args& a = args[std::size_t(j)];
             a.wei = packed_weight + g * group_weights + blocks[b].weight_offset + c * p.channel_weights(rows);
             a.bias = bias ? bias + first_channel : nullptr;
@@ -821,7 +846,7 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
             }
             a.accumulate = c > 0;
             if (ur == p.ur_w) {
-              k.entry(rows, ur, windowed[j] && p.compact_windows)(&a);
+              entries[ur - 1](&a);
             } else {  // a partial last tile: pieces the plan has variants for, largest first
               // `a` moved along and back, not copied: a copy's 16-byte loads
               // of fields just stored 8 bytes at a time cannot take them from
@@ -833,7 +858,7 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
                 size = p.position_piece(ur - done);
                 a.src = tile_src + done * p.vlen;
                 a.dst = tile_dst + done * p.vlen;
-                k.entry(rows, size, windowed[j] && p.compact_windows)(&a);
+                entries[size - 1](&a);
               }
               a.src = tile_src;
               a.dst = tile_dst;
@@ -845,7 +870,7 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
                 size = kernel_plan::piece_for(p.column_ur, last_columns - done);
                 a.src = tile_src + last_ur * p.vlen + done;
                 a.dst = column_dst + done * p.vlen;
-                k.entries[std::size_t(p.column_variant_index(rows, size))](&a);
+                column_entries[tail_block][std::size_t(size - 1)](&a);
               }
               a.src = tile_src;
             }

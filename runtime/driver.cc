@@ -23,6 +23,9 @@ namespace {
 // seed.pointwise (0.64) 0.016-0.020 -> 0.009-0.012, seed.k3 (1.7) 0.042-0.058
 // -> 0.024-0.027.
 constexpr double kFlopsPerThread = 1.5e5;
+// FMAs a position-tile call does at least to prefetch the next call's output
+// (rows x lines prefetches, a few percent of such a call's instructions).
+constexpr std::int64_t kPrefetchCallFmas = 1024;
 // Outputs per lane-tile item: its transposed window and outputs stay in L1,
 // with room to spare (measured against 256 and 512: convnext1d k15 0.82 ->
 // 0.75 ms, conformer k31 0.222 -> 0.212 ms; 64 is slower again).
@@ -234,6 +237,17 @@ void prefetch_tile_input(const kernel_plan& p, const float* src_rows, std::int64
 #else
   (void)p, (void)src_rows, (void)l_in, (void)tile, (void)first_channel, (void)channels;
 #endif
+}
+
+// Prefetches, for writing, `rows` output rows of `floats` each (dst_stride
+// apart): the next kernel call's tile, so that its stores (or, for a later
+// input-channel block, its loads of the partial sums) find their lines owned.
+void prefetch_output(const float* dst, int rows, std::int64_t dst_stride, std::int64_t floats) {
+  constexpr std::int64_t kLineFloats = 16;
+  for (int o = 0; o < rows; ++o, dst += dst_stride) {
+    for (std::int64_t m = 0; m < floats; m += kLineFloats) __builtin_prefetch(dst + m, 1, 3);
+    __builtin_prefetch(dst + floats - 1, 1, 3);
+  }
 }
 
 #if CONVJIT_X86_TRANSPOSES
@@ -725,6 +739,11 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
   for (int b = 0; b < p.blocks_per_group(); ++b)
     blocks.push_back({p.block_rows(b), p.weight_block_offset(0, b), std::int64_t(b) * p.oc_block});
   const std::int64_t group_weights = p.weight_block_offset(1, 0);
+  // Calls long enough to hide it prefetch the next call's output (conv1d_bench
+  // medians, three runs each: wavenet.d1 5.44-5.66 -> 4.83-4.92, wavenet.d16
+  // 5.14-5.27 -> 4.87-4.92, whisper.conv1 6.81-7.26 -> 6.63-6.72; the rest of
+  // the suite's dense layers within noise); seed.pad1's 72-FMA calls were slower.
+  const bool prefetch_outputs = p.oc_block * p.ur_w * s.kernel_size * p.ic_block >= kPrefetchCallFmas;
   // Each block's variants, by vectors [compact windows][tail block], and its column tiles [tail block].
   std::vector<conv1d_kernel_fn> tile_entries[2][2], column_entries[2];
   for (int tail = 0; tail < 2; ++tail) {
@@ -845,6 +864,13 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
               a.dst = dst + (n * out.c + first_channel) * out.l + tile * tile_width;
             }
             a.accumulate = c > 0;
+            const bool next_in_block = j + 1 < group_tiles;  // the next call: this block's next tile, or the next block's first
+            if (prefetch_outputs && (next_in_block || b + 1 < blocks_end)) {
+              const std::int64_t next_tile = next_in_block ? tile + 1 : first_tile;
+              const block& next = blocks[next_in_block ? b : b + 1];
+              prefetch_output(dst + (n * out.c + g * cout_g + next.first_channel) * out.l + next_tile * tile_width, next.rows,
+                              out.l, std::min(tile_width, out.l - next_tile * tile_width));
+            }
             if (ur == p.ur_w) {
               entries[ur - 1](&a);
             } else {  // a partial last tile: pieces the plan has variants for, largest first

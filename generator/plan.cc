@@ -118,7 +118,9 @@ std::vector<kernel_plan::variant> kernel_plan::variants() const {
   for (int rows : {dot_rows, dot_tail})
     if (rows > 0)
       for (int ur : piece_counts(dot_ur)) {
-        const int spare = vector_registers(target) - 1 - (dot_columns_from_memory ? 1 : ur);  // after src(j) and the weight
+        // After the weight and src(j), or, with the FMAs reading the columns,
+        // the one register the emitters keep for a column's vector.
+        const int spare = vector_registers(target) - 1 - (dot_columns_from_memory ? 1 : ur);
         const int vectors = int(dot_length / vlen);
         int sums = partial_sums(rows * ur, spare, vectors);
         // Vectors of the reduction a step covers: a multiple of the sums,

@@ -564,7 +564,7 @@ void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bia
     args.src = run.first;
     args.src_stride = run.stride;
     args.dst_stride = in_place ? out.l : ur;
-    args.dst_column_stride = one_sample ? 1 : in_place ? out.c * out.l : 1;
+    args.dst_column_stride = one_sample || !in_place ? 1 : out.c * out.l;  // else one position a sample
     const std::int64_t rows_end = std::min(cout_g, end_block * p.dot_rows);
     for (std::int64_t row = first_block * p.dot_rows; row < rows_end; row += p.dot_rows) {
       const int rows = int(std::min<std::int64_t>(p.dot_rows, cout_g - row));

@@ -18,9 +18,15 @@ constexpr std::int64_t kMaxDisplacementBytes = std::numeric_limits<std::int32_t>
 
 // Independent FMA chains that keep two FMA units of 4-cycle latency busy.
 constexpr int kChainsInFlight = 8;
-// Bytes of L1 (48 KiB on the CPUs this targets) a tile's input and a block's
-// weights may take, leaving room for the output rows and the stack.
-constexpr std::int64_t kL1Budget = 32 * 1024;
+// Bytes a tile's input and a block's weights may take in one call before the
+// input channels are split over calls, each after the first adding to the
+// output again. More than the 48 KiB of L1 the CPUs this targets have: L2
+// streams a call's input rows well, and the split's extra passes over the
+// output cost more (at 32 KiB, measured on Zen 5 with conv1d_bench medians,
+// five rounds alternating: whisper.conv2 11.2-12.4 ms instead of 12.1-13.8,
+// wav2vec2.conv3 3.06-3.24 instead of 3.36-3.71, conformer.pointwise
+// 1.17-1.27 instead of 1.21-1.43; the other layers within noise).
+constexpr std::int64_t kChannelBlockBytes = 64 * 1024;
 // Weights beyond this share of L2 (2 MiB a core) leave it as a tile's input
 // and output stream through, so kWeightReuseTiles tiles are grouped to reuse
 // them (their input stays in L2 too). Smaller weights stay in L2 anyway;
@@ -491,14 +497,14 @@ std::optional<kernel_plan> make_plan(const conv1d_spec& spec, isa target, std::s
   plan.compact_windows = spec.kernel_size * plan.tile_width() < spec.stride * plan.window_phase_length();
 
   // Input channels per call: the largest divisor of C_in/groups whose input
-  // (a window row, or the taps' reach in place) and block weights fit the L1
-  // budget; a divisor far below the budget's count is not worth the extra
+  // (a window row, or the taps' reach in place) and block weights fit
+  // kChannelBlockBytes; a divisor far below the budget's count is not worth the extra
   // output traffic, and the channels stay whole.
   plan.ic_block = cin_g;
   const std::int64_t channel_bytes =
       (std::min(plan.window_row_floats(), spec.kernel_size * plan.tile_width()) + plan.channel_weights(plan.oc_block)) *
       std::int64_t{sizeof(float)};
-  const std::int64_t fitting = std::max<std::int64_t>(1, kL1Budget / channel_bytes);
+  const std::int64_t fitting = std::max<std::int64_t>(1, kChannelBlockBytes / channel_bytes);
   if (cin_g > fitting) {
     std::int64_t divisor = fitting;
     while (cin_g % divisor != 0) --divisor;

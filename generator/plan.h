@@ -58,8 +58,9 @@ struct kernel_plan {
    * 55-65% of peak, the two alternating to 85-90% (a scratch loop over L1). */
   bool slide_src = false;
   /** Input channels per kernel call (divides C_in/groups): a tile's input and
-   * a block's weights for that many channels fit in L1, so every block of the
-   * tile reuses them from there. Calls after a tile's first add to its output:
+   * a block's weights for that many channels stay in cache (L1, or beyond it
+   * L2, whose streams feed the rows in order), so every block of the tile
+   * reuses them from there. Calls after a tile's first add to its output:
    * conv1d_args::accumulate, read at run time (adds_at_run_time). */
   std::int64_t ic_block = 1;
   /** Windows hold, per input channel, K segments of tile_width() inputs (tap k's

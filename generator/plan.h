@@ -38,9 +38,9 @@ struct tap_source {
  * otherwise (the left and right regions, the partial last tile, every tile of a
  * strided layer) the driver gives it a window of the input with the padding
  * mode applied and the phases split. A depthwise row of stride 1, whose tiles
- * come in pieces, is cut at whole vectors instead: only the vectors whose taps
- * leave the input read a window. L_in and N are run-time values: a new length
- * never needs a new plan. */
+ * come in pieces, ends in a piece moved back to end at the row's end, so no
+ * tile is partial, and only calls whose taps leave the input read a window.
+ * L_in and N are run-time values: a new length never needs a new plan. */
 struct kernel_plan {
   conv1d_spec spec;
   isa target = isa::scalar;

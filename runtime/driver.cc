@@ -12,6 +12,7 @@
 #endif
 
 #include <algorithm>
+#include <optional>
 #include <vector>
 
 namespace convjit {
@@ -635,77 +636,95 @@ void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bia
 }
 
 // Depthwise layers of stride 1 whose tiles run as pieces (a row's tiles as
-// one item): a row is cut at whole vectors, not at tile bounds, into the
-// vectors whose taps leave the input on the left, those that read it in place,
-// and those that leave it on the right or end the output. Only the two edges
-// go through a window, each as long as its own vectors need (convnext1d k15:
-// 30 and 46 floats instead of 238 and 78), and of the output only a partial
-// last vector goes through a scratch vector. Items are chunks of up to
-// tile_group tiles of a row, so a long row still spreads over the threads.
+// one item): items are chunks of up to tile_group tiles of a row, so a long
+// row still spreads over the threads, each cut into calls of ur_w vectors and
+// one call of the smallest piece that covers the rest, moved back to end at
+// the chunk's end: it recomputes a few of the previous call's outputs (the
+// same way every run) instead of making more calls, and a partial
+// last vector becomes a whole one (convnext1d k15, 500 outputs: 3 calls a row,
+// not 6). A call whose taps leave the input reads a window of its own span,
+// the padding mode applied. Every window of a chunk is filled before its
+// first call runs: a kernel's unaligned loads span two of the fill's stores,
+// which cannot forward, so a kernel reading a window just filled waits for
+// the stores to retire.
 void run_depthwise_rows(const kernel& k, const float* packed_weight, const float* bias, const ncl_shape& in,
                         const ncl_shape& out, const float* src, float* dst, int threads) {
   const kernel_plan& p = *k.plan;
   const conv1d_spec& s = p.spec;
   const std::int64_t vlen = p.vlen, reach = p.taps.back().offset, pad_left = s.pad_left();
-  const std::int64_t vectors = (out.l + vlen - 1) / vlen, whole = out.l / vlen;
-  // Vectors [first_in_place, end_in_place) read only the input (v * vlen >=
-  // pad_left, (v + 1) * vlen - 1 + reach - pad_left < L_in) and are whole.
-  const std::int64_t first_in_place = std::min(vectors, (pad_left + vlen - 1) / vlen);
-  const std::int64_t end_in_place =
-      std::max(first_in_place, std::min(whole, (in.l + pad_left - reach) / vlen));
-  const std::int64_t chunk_vectors = std::int64_t(p.tile_group) * p.ur_w;
-  const std::int64_t chunks = (vectors + chunk_vectors - 1) / chunk_vectors, rows = in.n * s.groups;
+  // A chunk shorter than a vector joins the one before, so that every call
+  // but that of an output shorter than a vector stores whole vectors.
+  const std::int64_t chunk_length = std::int64_t(p.tile_group) * p.tile_width();
+  const std::int64_t chunks = std::max<std::int64_t>(1, (out.l - vlen) / chunk_length + 1);
+  const std::int64_t rows = in.n * s.groups;
+  struct row_call {
+    std::int64_t first;  // output position
+    int vectors;
+    // A call whose taps leave the input: how to fill its window (the same
+    // for every row) and where it lies in the chunk's windows.
+    std::optional<window_row_runs> window_runs;
+    std::int64_t window = 0;
+  };
+  std::vector<std::vector<row_call>> chunk_calls(static_cast<std::size_t>(chunks));
+  std::int64_t window_floats = 0;
+  const std::vector<int> counts = p.position_urs();  // ascending
+  for (std::int64_t c = 0; c < chunks; ++c) {
+    const std::int64_t first = c * chunk_length, end = c + 1 == chunks ? out.l : first + chunk_length;
+    std::vector<row_call>& calls = chunk_calls[std::size_t(c)];
+    std::int64_t at = first;
+    for (; end - at >= p.tile_width(); at += p.tile_width()) calls.push_back({at, p.ur_w, std::nullopt, 0});
+    while (at < end) {
+      const int needed = int((end - at + vlen - 1) / vlen);
+      const int covering = *std::lower_bound(counts.begin(), counts.end(), needed);
+      // Else whole vectors from `at` on, the last one moved back (never into the chunk before).
+      const int size = end - covering * vlen >= first
+                           ? covering
+                           : p.position_piece(int(std::max<std::int64_t>(1, (end - at) / vlen)));
+      const std::int64_t call_first = std::max<std::int64_t>(0, std::min(at, end - size * vlen));
+      calls.push_back({call_first, size, std::nullopt, 0});
+      at = call_first + size * vlen;
+    }
+    std::int64_t windows = 0;
+    for (row_call& call : calls) {
+      const std::int64_t input_first = call.first - pad_left, span = call.vectors * vlen + reach;
+      if (input_first < 0 || input_first + span > in.l) {
+        call.window = windows;
+        call.window_runs.emplace(s, in.l, input_first, 1, span);
+        windows += span;
+      }
+    }
+    window_floats = std::max(window_floats, windows);
+  }
   const std::int64_t group_weights = p.weight_block_offset(1, 0), first_weights = p.weight_block_offset(0, 0);
   const copy_function copy = copy_for(p.target);
   threads = int(std::clamp<std::int64_t>(threads, 1, rows * chunks));
   run_team(threads, [&] {
-    std::vector<float> window(std::size_t(std::max(first_in_place, vectors - end_in_place) * vlen + reach));
-    std::vector<float> last_vector(static_cast<std::size_t>(vlen));
+    std::vector<float> windows(static_cast<std::size_t>(window_floats));
+    std::vector<float> short_output(static_cast<std::size_t>(vlen));
     conv1d_args a{};
     a.dst_stride = out.l;
     const std::vector<conv1d_kernel_fn> pieces =
-        entries_by_count(k, p.position_urs(), [&](int ur) { return p.variant_index(1, ur, false); });
-    // Vectors [first, end) of row (n, g): kernels of the widest pieces, from
-    // `from` (their first vector's first input) to the row or, for a partial
-    // last vector, to last_vector.
-    auto run_vectors = [&](std::int64_t first, std::int64_t end, const float* from, float* row_out) {
-      for (std::int64_t v = first; v < end;) {
-        a.src = from + (v - first) * vlen;
-        if (v == whole) {  // the partial last vector
-          a.dst = last_vector.data();
-          pieces[0](&a);
-          copy(last_vector.data(), out.l - whole * vlen, row_out + whole * vlen);
-          return;
-        }
-        const int size = p.position_piece(int(std::min(end, whole) - v));
-        a.dst = row_out + v * vlen;
-        pieces[std::size_t(size - 1)](&a);
-        v += size;
-      }
-    };
-    // Vectors [first, end) through a window of the input they read, the padding mode applied.
-    auto run_windowed = [&](std::int64_t first, std::int64_t end, const float* row_in, float* row_out) {
-      if (first >= end) return;
-      const std::int64_t length = (end - first) * vlen + reach;
-      window_row_runs(s, in.l, first * vlen - pad_left, 1, length).fill(s, row_in, in.l, window.data(), copy);
-      a.src_stride = length;
-      run_vectors(first, end, window.data(), row_out);
-    };
+        entries_by_count(k, counts, [&](int ur) { return p.variant_index(1, ur, false); });
 #pragma omp for schedule(static)
     for (std::int64_t item = 0; item < rows * chunks; ++item) {
-      const std::int64_t row = item / chunks, first = item % chunks * chunk_vectors;
-      const std::int64_t end = std::min(vectors, first + chunk_vectors), g = row % s.groups;
+      const std::int64_t row = chunks == 1 ? item : item / chunks, g = s.groups == 1 ? 0 : row % s.groups;
+      const std::vector<row_call>& calls = chunk_calls[std::size_t(chunks == 1 ? 0 : item % chunks)];
       const float* row_in = src + row * in.l;  // one input and one output channel a group
       float* row_out = dst + row * out.l;
       a.wei = packed_weight + g * group_weights + first_weights;
       a.bias = bias ? bias + g : nullptr;
-      run_windowed(first, std::min(end, first_in_place), row_in, row_out);
-      const std::int64_t middle_first = std::max(first, first_in_place), middle_end = std::min(end, end_in_place);
-      if (middle_first < middle_end) {
-        a.src_stride = in.l;
-        run_vectors(middle_first, middle_end, row_in + middle_first * vlen - pad_left, row_out);
-      }
-      run_windowed(std::max(first, end_in_place), end, row_in, row_out);
+      for (const row_call& call : calls)
+        if (call.window_runs) call.window_runs->fill(s, row_in, in.l, windows.data() + call.window, copy);
+      for (const bool windowed : {false, true})
+        for (const row_call& call : calls) {
+          if (call.window_runs.has_value() != windowed) continue;
+          a.src = windowed ? windows.data() + call.window : row_in + call.first - pad_left;
+          a.src_stride = windowed ? call.vectors * vlen + reach : in.l;
+          const bool whole = call.first + call.vectors * vlen <= out.l;  // else an output shorter than a vector
+          a.dst = whole ? row_out + call.first : short_output.data();
+          pieces[std::size_t(call.vectors - 1)](&a);
+          if (!whole) copy(short_output.data(), out.l, row_out);
+        }
     }
   });
 }

@@ -174,11 +174,13 @@ TEST(sliding_tile_test, depthwise_rows_match_reference) {
     }
 }
 
-// A depthwise row of stride 1 is cut at whole vectors: windows only for the
-// vectors whose taps leave the input (padding wider than a tile: several
-// windowed tiles; rows so short the two edges meet), the rest in place, a
-// partial last vector through scratch; rows longer than a driver item
-// (tile_group tiles) split into chunks, on one thread and on two.
+// A depthwise row of stride 1 runs as whole tiles and one piece moved back to
+// end the row: windows only for the calls whose taps leave the input (padding
+// wider than a tile: several windowed calls; rows so short the two edges
+// meet), the rest in place; rows longer than a driver item (tile_group tiles)
+// split into chunks, the last one shorter than a piece (cut into smaller
+// ones) or than a vector (joined to the one before), on one thread and on
+// two; an output shorter than a vector through scratch.
 TEST(sliding_tile_test, rows_cut_at_vectors_match_reference) {
   const auto configs = configs_of({backend::xbyak, backend::llvm});
   if (configs.empty()) GTEST_SKIP() << "this host has no ISA a JIT backend generates for";
@@ -201,6 +203,7 @@ TEST(sliding_tile_test, rows_cut_at_vectors_match_reference) {
       ASSERT_NO_FATAL_FAILURE(check_layer_on(k15, {3, chunk + 7}, rng, configs, threads));
     }
     ASSERT_NO_FATAL_FAILURE(check_layer_on(k15, {2, 3, 20}, rng, configs));
+    ASSERT_NO_FATAL_FAILURE(check_layer_on(k15, {2, 3, 9}, rng, configs));
   }
 }
 

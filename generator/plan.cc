@@ -104,6 +104,11 @@ double tile_step_cycles(int oc, int ur) {
 
 }  // namespace
 
+int kernel_plan::position_sums(int rows, int ur) const {
+  // Spare accumulators: the columns ur..ur_w - 1 whole tiles use.
+  return partial_sums(rows * ur, rows * ur_w, spec.kernel_size);
+}
+
 std::vector<kernel_plan::variant> kernel_plan::variants() const {
   // In-place tiles (stride 1) and phase windows share code; compact windows
   // need their own tap offsets.
@@ -115,9 +120,8 @@ std::vector<kernel_plan::variant> kernel_plan::variants() const {
     for (int rows : {oc_block, oc_tail})
       if (rows > 0)
         for (int ur : position_urs()) {
-          // Spare accumulators: the columns ur..ur_w - 1 whole tiles use.
-          const int sums = partial_sums(rows * ur, rows * ur_w, spec.kernel_size);
-          all.push_back({rows, ur, compact, sums, false, false, false, ur_w, src_register(0), weight_register()});
+          all.push_back(
+              {rows, ur, compact, position_sums(rows, ur), false, false, false, ur_w, src_register(0), weight_register()});
           if (slide_src) all.back().shifted = weight_register() + 1;
         }
   const std::int64_t reduction = spec.in_channels_per_group() * spec.kernel_size;

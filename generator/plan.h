@@ -223,6 +223,8 @@ struct kernel_plan {
   }
   /** The largest of position_urs() up to `ur` (>= 1). */
   int position_piece(int ur) const { return tiles_in_pieces() ? piece_for(ur_w, ur) : std::min(ur, ur_w); }
+  /** The partial-sum sets of the position variant of `rows` by `ur`. */
+  int position_sums(int rows, int ur) const;
   /** Whether variant v starts from its output when conv1d_args::accumulate is
    * set (a position tile of a plan that splits the input channels): one
    * variant for both, where a second would double the code. */

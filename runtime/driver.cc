@@ -195,13 +195,13 @@ struct window_row_runs {
 // The input a windowed tile reads for input channels [first_channel,
 // first_channel + channels), in the plan's layout: per channel, `stride` phase
 // rows (phase r: positions first + r + m * stride), or K tap segments (tap k:
-// positions first + k * dilation + m * stride). Only the first `filled` floats
-// of each row: the last tile's kernels read no further.
-void build_window(const kernel_plan& p, const float* src_rows, std::int64_t l_in, std::int64_t tile,
+// positions first + k * dilation + m * stride), from input position `first`.
+// Only the first `filled` floats of each row: the last tile's kernels read no
+// further.
+void build_window(const kernel_plan& p, const float* src_rows, std::int64_t l_in, std::int64_t first,
                   std::int64_t first_channel, std::int64_t channels, std::int64_t phase_length, std::int64_t filled,
                   float* window) {
   const conv1d_spec& s = p.spec;
-  const std::int64_t first = p.window_first(tile);
   const std::int64_t rows = p.compact_windows ? s.kernel_size : s.stride;
   const std::int64_t length = p.compact_windows ? p.tile_width() : phase_length;
   const copy_function copy = copy_for(p.target);
@@ -777,14 +777,32 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
   const std::int64_t window_row_floats = p.window_row_floats(), window_phase_length = p.window_phase_length();
   const kernel_plan::tile_range middle = p.in_place_tiles(in.l, out.l);
   const std::int64_t pad_left = s.pad_left();
-  // Every tile but the last is whole. The last runs its whole vectors, then
-  // its last few positions on the column tile, or else the narrowest variant
-  // that covers it, or, with few positions, the dot tile after the others.
+  // Every tile but the last is whole. Where calls store their outputs (no
+  // input-channel splits add to them), a last tile that ends in a partial
+  // vector moves back to end at the output's end, so it stores whole vectors
+  // in place. The few outputs of the tile before that it computes again must
+  // come out the same, bit for bit, whichever thread writes them last: it
+  // moves back only when its variants sum in the same order as whole tiles
+  // (seed.pad1, 100 outputs: no column scratch to fill and scatter). Else the
+  // last tile runs its whole vectors, then its last few positions on the
+  // column tile, or else the narrowest variant that covers it, or, with few
+  // positions, the dot tile after the others.
   const std::int64_t last_valid = out.l - (tiles - 1) * tile_width;
-  const int last_columns = p.use_column_tile(last_valid % p.vlen) ? int(last_valid % p.vlen) : 0;
+  const std::int64_t moved_back = [&]() -> std::int64_t {
+    const int ur = int((last_valid + p.vlen - 1) / p.vlen);
+    if (p.splits_channels() || tiles < 2 || last_valid % p.vlen == 0) return 0;
+    for (int rows : {p.oc_block, p.oc_tail})
+      for (int done = 0, size = 0; rows > 0 && done < ur; done += size) {
+        size = p.position_piece(ur - done);
+        if (p.position_sums(rows, size) != p.position_sums(rows, p.ur_w)) return 0;
+      }
+    return ur * p.vlen - last_valid;
+  }();
+  const int last_columns = !moved_back && p.use_column_tile(last_valid % p.vlen) ? int(last_valid % p.vlen) : 0;
   const int last_ur = int(last_columns ? last_valid / p.vlen : (last_valid + p.vlen - 1) / p.vlen);
   const std::int64_t position_tiles =
-      !last_columns && tiles > 1 && last_valid < tile_width && p.use_dot_tile(last_valid) ? tiles - 1 : tiles;
+      !moved_back && !last_columns && tiles > 1 && last_valid < tile_width && p.use_dot_tile(last_valid) ? tiles - 1
+                                                                                                         : tiles;
   const std::int64_t column_floats = std::int64_t(last_columns) * p.vlen;  // a block's column scratch
   // Floats of each window row the last tile's kernels read: its vectors and
   // columns, and in a phase row the reach of the taps past them.
@@ -801,7 +819,7 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
   const std::int64_t tile_items = in.n * s.groups * position_tiles;
   // A last tile of a few columns is nearly free: the shares count whole tiles
   // (wav2vec2.conv6: 48 positions and 1; the second thread idled with the 1).
-  const bool light_last_tile = position_tiles == tiles && 2 * last_valid < tile_width;
+  const bool light_last_tile = position_tiles == tiles && 2 * (last_valid + moved_back) < tile_width;
   const std::int64_t block_parts = block_parts_for(
       threads, in.n * s.groups * (position_tiles - (light_last_tile ? 1 : 0)), std::int64_t(blocks.size()));
   run_team(threads, [&] {
@@ -825,13 +843,13 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
       bool any_partial = false, any_columns = false;
       for (int j = 0; j < group_tiles; ++j) {
         const std::int64_t tile = first_tile + j;
-        windowed[j] = tile < middle.first || tile >= middle.end;
+        windowed[j] = tile < middle.first || tile >= middle.end;  // a moved-back last tile too
         args[j] = conv1d_args{};
         args[j].src_stride = windowed[j] ? window_row_floats : in.l;
         args[j].phase_stride = windowed[j] ? window_phase_length : 0;
         args[j].dst_stride = out.l;
         // The last vector partial: every block's rows go through a scratch tile.
-        any_partial |= tile == tiles - 1 && !last_columns && last_valid != std::int64_t(last_ur) * p.vlen;
+        any_partial |= tile == tiles - 1 && !moved_back && !last_columns && last_valid != std::int64_t(last_ur) * p.vlen;
         any_columns |= tile == tiles - 1 && last_columns > 0;
       }
       if (any_partial) partial.resize(blocks.size() * std::size_t(p.oc_block * tile_width));
@@ -850,9 +868,11 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
         for (int j = 0; j < group_tiles; ++j) {
           const std::int64_t tile = first_tile + j;
           if (windowed[j]) {
+            const bool last = tile == tiles - 1;
             args[j].src = window.data() + j * window_floats;
-            build_window(p, src_rows, in.l, tile, c, p.ic_block, window_phase_length,
-                         tile == tiles - 1 ? last_window_row : window_phase_length, window.data() + j * window_floats);
+            build_window(p, src_rows, in.l, p.window_first(tile) - (last ? moved_back * s.stride : 0), c, p.ic_block,
+                         window_phase_length, last ? last_window_row : window_phase_length,
+                         window.data() + j * window_floats);
           } else {
             args[j].src = src_rows + c * in.l + tile * tile_width - pad_left;
           }
@@ -880,7 +900,7 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
               a.dst = partial.data() + b * std::size_t(p.oc_block * tile_width);
               a.dst_stride = tile_width;
             } else {
-              a.dst = dst + (n * out.c + first_channel) * out.l + tile * tile_width;
+              a.dst = dst + (n * out.c + first_channel) * out.l + tile * tile_width - (last ? moved_back : 0);
             }
             a.accumulate = c > 0;
             const bool next_in_block = j + 1 < group_tiles;  // the next call: this block's next tile, or the next block's first

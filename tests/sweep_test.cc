@@ -348,6 +348,55 @@ TEST(mixed_tiles_test, blocks_shared_between_threads_match_reference) {
     for (int threads : {2, 3}) ASSERT_NO_FATAL_FAILURE(check_layer_on(parse_spec(shape), {1, parse_spec(shape).in_channels, l_in}, rng, configs, threads));
 }
 
+// Without input-channel splits, a last tile that ends in a partial vector
+// moves back to end at the output's end and computes a few of the tile
+// before's outputs again. Whichever thread writes them last, they must come
+// out the same, bit for bit, as the whole tiles of a longer output compute
+// them (no padding: an output position reads the same inputs in both). Blocks
+// of 4 and 5 rows (AVX2, stride 2), whose narrow variants sum in another
+// order and so do not move back, tap-segment windows, a batch.
+TEST(moved_back_tile_test, recomputed_outputs_match_whole_tiles_bit_for_bit) {
+  const auto configs = configs_of({backend::xbyak, backend::llvm});
+  if (configs.empty()) GTEST_SKIP() << "this host has no ISA a JIT backend generates for";
+  std::mt19937 rng(29);
+  std::uniform_real_distribution<float> value(-1.0f, 1.0f);
+  const std::pair<const char*, std::int64_t> shapes[] = {
+      {"Conv1d(16, 64, 3)", 103},  // 48, 48 and 5 positions
+      {"Conv1d(40, 10, 3, stride=2)", 1007},
+      {"Conv1d(16, 20, 5)", 305},
+      {"Conv1d(16, 32, 2, dilation=300)", 1001},
+  };
+  for (const auto& [shape, l_in] : shapes) {
+    const conv1d_spec s = parse_spec(shape);
+    for (const auto& config : configs) {
+      SCOPED_TRACE(std::string(shape) + " on " + config.name());
+      const kernel_plan p = *make_plan(s, *config.target, nullptr);
+      ASSERT_FALSE(p.splits_channels());
+      const std::vector<std::int64_t> dims = {2, s.in_channels, l_in};
+      ASSERT_NO_FATAL_FAILURE(check_layer_on(s, dims, rng, {config}));
+      const std::int64_t longer = l_in + 2 * p.tile_width() * s.stride;
+      const std::vector<std::int64_t> long_dims = {2, s.in_channels, longer};
+      const ncl_shape out = output_shape(s, check_input(s, dims)), long_out = output_shape(s, check_input(s, long_dims));
+      ASSERT_NE(out.l % p.vlen, 0);
+      std::vector<float> x(std::size_t(2 * s.in_channels * longer)), w(std::size_t(s.weight_count())),
+          b(std::size_t(s.bias_count()));
+      for (auto* v : {&x, &w, &b})
+        for (float& f : *v) f = value(rng);
+      std::vector<float> x_short(std::size_t(2 * s.in_channels * l_in));
+      for (std::int64_t row = 0; row < 2 * s.in_channels; ++row)
+        std::copy_n(x.begin() + row * longer, l_in, x_short.begin() + row * l_in);
+      const auto layer = conv1d::create(s, w, b, config.options());
+      std::vector<float> y(std::size_t(out.count())), y_long(std::size_t(long_out.count()));
+      layer.forward(x_short, dims, y);
+      layer.forward(x, long_dims, y_long);
+      const std::int64_t whole_tiles_end = (p.tile_count(out.l) - 1) * p.tile_width();  // the last tile's own may differ
+      for (std::int64_t row = 0; row < 2 * s.out_channels; ++row)
+        for (std::int64_t t = 0; t < whole_tiles_end; ++t)
+          ASSERT_EQ(y[std::size_t(row * out.l + t)], y_long[std::size_t(row * long_out.l + t)]) << "row " << row << " position " << t;
+    }
+  }
+}
+
 // Outputs shorter than a dot tile: a tile's columns span samples (pointwise
 // over a batch, L_out = 1 with and without padding, a few positions each), so
 // some store in place and the rest go to their samples one by one.

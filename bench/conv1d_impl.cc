@@ -91,7 +91,7 @@ std::vector<double> interleaved_median_ms(const std::vector<std::function<void()
   for (int round = 0; round < rounds; ++round)
     for (std::size_t i = 0; i < fns.size(); ++i)
       if (round < batches[i]) {
-        if (calls[i] > 1) fns[i]();  // the caches as the previous function left them: warm them again
+        fns[i]();  // untimed: the caches as the previous function left them, warm them again (one call a batch too)
         per_call[i].push_back(seconds_of(fns[i], calls[i]) / calls[i]);
       }
   std::vector<double> ms(fns.size());

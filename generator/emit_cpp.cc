@@ -161,6 +161,12 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
                   ways[i].second + (i + 1 < ways.size() ? "  } else " : "  }\n");
   initialize.pop_back();  // the template ends the line
   initialize += partial_sums;
+  // Trailing columns always add to theirs.
+  auto trailing_column = [&](int j) { return fmt::format("args->columns + {}", j * p.vlen); };
+  for (int j = 0; j < v.trailing; ++j) {
+    names.push_back(fmt::format("column{}", j));
+    initialize += fmt::format("\n  column{} = {};", j, say.say("load", fmt::arg("address", trailing_column(j))));
+  }
 
   // The step's registers: the weight unless every FMA broadcasts its own, the sources.
   std::vector<std::string> registers;
@@ -225,10 +231,13 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
         break;
       }
       case kind::fma_broadcast_src:
-        step += fmt::format("    {0} = {1};\n", acc(op.o, op.j, op.sum),
+      case kind::fma_trailing: {
+        const std::string to = op.what == kind::fma_trailing ? fmt::format("column{}", op.j) : acc(op.o, op.j, op.sum);
+        step += fmt::format("    {0} = {1};\n", to,
                             say.say("fma", fmt::arg("a", say.say("splat", fmt::arg("value", fmt::format("*({})", address(op))))),
-                                    fmt::arg("b", "w"), fmt::arg("acc", acc(op.o, op.j, op.sum))));
+                                    fmt::arg("b", "w"), fmt::arg("acc", to)));
         break;
+      }
     }
   }
   if (!step.empty()) step.pop_back();
@@ -252,6 +261,8 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
                                     : fmt::format("dst + {} * args->dst_stride + {}", o, j * p.vlen);
       store += "  " + say.say("store", fmt::arg("address", at), fmt::arg("value", acc(o, j))) + "\n";
     }
+  for (int j = 0; j < v.trailing; ++j)
+    store += "  " + say.say("store", fmt::arg("address", trailing_column(j)), fmt::arg("value", fmt::format("column{}", j))) + "\n";
   store.pop_back();
 
   const std::string tile =
@@ -259,8 +270,9 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
       : v.lanes ? fmt::format("{} position(s) of {} channel lanes, from a transposed window", v.ur, p.vlen)
       : v.columns ? fmt::format("{} position(s) of {} output-channel lanes, adding to a position-major scratch{}", v.ur,
                                 v.rows, v.compact ? ", reading a tap-segment window" : "")
-            : fmt::format("{} vector(s) of {} positions{}{}", v.ur, p.vlen, v.compact ? ", reading a tap-segment window" : "",
-                          p.adds_at_run_time(v) ? ", or adding to the output" : "");
+            : fmt::format("{} vector(s) of {} positions{}{}{}", v.ur, p.vlen, v.compact ? ", reading a tap-segment window" : "",
+                          p.adds_at_run_time(v) ? ", or adding to the output" : "",
+                          v.trailing ? fmt::format(", and {} trailing position(s) adding to a position-major scratch", v.trailing) : "");
   return render("aot_variant.cc", fmt::arg("rows", v.rows), fmt::arg("ur", v.ur), fmt::arg("tile", tile),
                 fmt::arg("function", variant_function_name(v)), fmt::arg("phases", phases),
                 fmt::arg("vector", say["vector"]), fmt::arg("accumulators", fmt::join(names, ", ")),

@@ -70,8 +70,8 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
   auto* vec = llvm::FixedVectorType::get(f32, unsigned(p.vlen));
   const llvm::Align float_align(sizeof(float));
   // conv1d_args (generator/kernel_abi.h), field by field.
-  auto* args_type = llvm::StructType::get(context, {ptr, ptr, ptr, ptr, i64, i64, i64, i64, i64});
-  enum { kSrc, kWei, kBias, kDst, kSrcStride, kPhaseStride, kDstStride, kAccumulate, kDstColumnStride };
+  auto* args_type = llvm::StructType::get(context, {ptr, ptr, ptr, ptr, i64, i64, i64, i64, i64, ptr});
+  enum { kSrc, kWei, kBias, kDst, kSrcStride, kPhaseStride, kDstStride, kAccumulate, kDstColumnStride, kColumns };
   auto* fn_type = llvm::FunctionType::get(b.getVoidTy(), {ptr}, false);
   // A portable plan may run where the CPU has no FMA: fmuladd fuses only where that is fast.
   llvm::Function* fma = llvm::Intrinsic::getDeclaration(
@@ -108,7 +108,7 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
 
     // Accumulators start at the bias, or zero; the other partial sums at zero.
     const int acc_rows = v.accumulator_rows();
-    const int count = acc_rows * v.ur * v.sums;
+    const int count = acc_rows * v.ur * v.sums + v.trailing;  // trailing column j's after the others
     auto index = [&](int o, int j, int sum = 0) {
       return std::size_t(o * v.ur * v.sums + kernel_plan::acc_column(v, j, sum));
     };
@@ -169,6 +169,12 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
         for (const auto& [from, values] : starts) start->addIncoming(values[at], from);
         acc[index(o, j)] = start;
       }
+    // Trailing columns always add to theirs.
+    const std::size_t first_trailing = std::size_t(count - v.trailing);
+    llvm::Value* columns = v.trailing > 0 ? field(kColumns, ptr, "columns") : nullptr;
+    auto trailing_column = [&](int j) { return b.CreateConstInBoundsGEP1_64(f32, columns, std::uint64_t(j * p.vlen)); };
+    for (int j = 0; j < v.trailing; ++j)
+      acc[first_trailing + std::size_t(j)] = b.CreateAlignedLoad(vec, trailing_column(j), float_align);
 
     const std::int64_t channels = p.channel_steps(v);
     if (channels > 0) {
@@ -249,9 +255,11 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
             acc[index(op.o, op.j, op.sum)] = b.CreateCall(fma, {input, weight, acc[index(op.o, op.j, op.sum)]});
             break;
           }
-          case kind::fma_broadcast_src: {
+          case kind::fma_broadcast_src:
+          case kind::fma_trailing: {
+            const std::size_t to = op.what == kind::fma_trailing ? first_trailing + std::size_t(op.j) : index(op.o, op.j, op.sum);
             llvm::Value* input = b.CreateVectorSplat(unsigned(p.vlen), b.CreateLoad(f32, input_at(op)));
-            acc[index(op.o, op.j, op.sum)] = b.CreateCall(fma, {input, weight, acc[index(op.o, op.j, op.sum)]});
+            acc[to] = b.CreateCall(fma, {input, weight, acc[to]});
             break;
           }
         }
@@ -327,6 +335,8 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
         b.CreateAlignedStore(acc[index(o, j)], b.CreateConstInBoundsGEP1_64(f32, row, std::uint64_t(j * p.vlen)),
                              float_align);
     }
+    for (int j = 0; j < v.trailing; ++j)
+      b.CreateAlignedStore(acc[first_trailing + std::size_t(j)], trailing_column(j), float_align);
     b.CreateRetVoid();
   }
   return module;

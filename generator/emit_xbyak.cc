@@ -52,7 +52,11 @@ std::size_t xbyak_kernel::code_capacity(const kernel_plan& plan) {
     const std::size_t step = v.dot       ? per_tap * std::size_t(v.channel_unroll)
                              : v.columns ? 2 * plan.channel_step(v).size() + 2 * std::size_t(v.channel_unroll)
                                          : per_tap * std::size_t(plan.spec.kernel_size);
-    bytes += (step + per_accumulator * v.rows * v.ur + (plan.slide_src ? plan.slide_sources(v.ur) : 0) + 64) * 10 + 16;
+    // Trailing columns: per tap a weight vector and an FMA (two on AVX2) a column; a load and store each.
+    const std::size_t trailing = std::size_t(v.trailing) * (2 * std::size_t(plan.spec.kernel_size) + 2) +
+                                 (v.trailing > 0 ? plan.spec.kernel_size + 2 : 0);
+    bytes += (step + trailing + per_accumulator * v.rows * v.ur + (plan.slide_src ? plan.slide_sources(v.ur) : 0) + 64) *
+                 10 + 16;
   }
   return (bytes + 4095) / 4096 * 4096;
 }
@@ -168,6 +172,15 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
         for (int j = 0; j < ur; ++j) vxorps(acc(o, j, 0), acc(o, j, 0), acc(o, j, 0));
   }
   L(accumulators_ready);
+  // Trailing columns always add to theirs.
+  auto trailing_columns = [&] {
+    mov(reg_count, ptr[reg_args + offsetof(conv1d_args, columns)]);
+    return [&](int j) { return ptr[reg_count + j * vector_bytes]; };
+  };
+  if (v.trailing > 0) {
+    const auto column = trailing_columns();
+    for (int j = 0; j < v.trailing; ++j) vmovups(vmm<Vmm>(v.first_trailing + j), column(j));
+  }
 
   // One input channel: the plan's channel step, every tap, row and vector.
   const int step_bytes = int(p.step_weight_floats(v) * std::int64_t{sizeof(float)});
@@ -255,13 +268,16 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
           }
           break;
         case kind::fma_broadcast_src:
+        case kind::fma_trailing: {
+          const Vmm to = op.what == kind::fma_trailing ? vmm<Vmm>(v.first_trailing + op.j) : acc(op.o, op.j, op.sum);
           if (p.target == isa::avx512) {
-            vfmadd231ps(acc(op.o, op.j, op.sum), weight, ptr_b[src_at(op)]);
-          } else {  // no broadcast memory operand
+            vfmadd231ps(to, weight, ptr_b[src_at(op)]);
+          } else {  // no broadcast memory operand; src(0) is loaded again by the next tap
             vbroadcastss(vmm<Vmm>(v.first_src), src_vector(op));
-            vfmadd231ps(acc(op.o, op.j, op.sum), weight, vmm<Vmm>(v.first_src));
+            vfmadd231ps(to, weight, vmm<Vmm>(v.first_src));
           }
           break;
+        }
       }
     }
   };
@@ -318,6 +334,10 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
     for (int o = 0; o < acc_rows; ++o) {
       for (int j = 0; j < ur; ++j) vmovups(ptr[reg_dst + j * vector_bytes], acc(o, j, 0));
       if (o + 1 < acc_rows) add(reg_dst, reg_dst_stride);
+    }
+    if (v.trailing > 0) {
+      const auto column = trailing_columns();
+      for (int j = 0; j < v.trailing; ++j) vmovups(column(j), vmm<Vmm>(v.first_trailing + j));
     }
   }
   for (auto it = pushed.rbegin(); it != pushed.rend(); ++it) pop(*it);

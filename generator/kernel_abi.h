@@ -34,6 +34,10 @@ struct conv1d_args {
    * sample, C_out * L_out for one position of consecutive samples (L_out = 1
    * over a batch), so neither needs a scratch copy. Read only by dot tiles. */
   std::int64_t dst_column_stride;
+  /** A whole tile with trailing columns (kernel_plan::trailing_columns) adds
+   * them here, position-major: column j's rows at columns + j * vlen. Read
+   * only by those variants. */
+  float* columns;
 };
 
 using conv1d_kernel_fn = void (*)(const conv1d_args* args);

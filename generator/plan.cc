@@ -57,6 +57,11 @@ constexpr int kMaxSlideVectors = 14;
 // not once a tile (conformer k31 0.235 -> 0.199 ms, convnext1d k15 0.65 -> 0.60).
 constexpr int kDepthwiseRowTiles = 64;
 
+// Whole tiles with trailing columns are a variant per count, each as long
+// as a whole tile's: up to 4 took the suite's median code generation from 54
+// to 78 us, up to 2 to 67.
+constexpr int kMaxTrailingColumns = 2;
+
 // A dot tile's reduction up to this many vectors may be unrolled whole; a
 // longer one is zero-padded to whole steps of kLongDotStepVectors.
 constexpr std::int64_t kMaxDotVectors = 64;
@@ -175,11 +180,21 @@ std::vector<kernel_plan::variant> kernel_plan::variants() const {
         all.push_back({rows, ur, compact_windows, sums, false, false, true, accumulators, accumulators,
                        accumulators + 1, unroll});
       }
+  // Whole tiles with trailing columns: the position tile's registers, then an
+  // accumulator a column.
+  for (int rows : {oc_block, oc_tail})
+    for (int columns = 1; rows > 0 && columns <= trailing_columns; ++columns) {
+      all.push_back({rows, ur_w, false, position_sums(rows, ur_w), false, false, false, ur_w, src_register(0),
+                     weight_register()});
+      all.back().trailing = columns;
+      all.back().first_trailing = vector_registers_used();
+    }
   return all;
 }
 
 std::string kernel_plan::variant::name() const {
   if (columns) return fmt::format("{}x{}_columns{}", rows, ur, compact ? "_compact" : "");
+  if (trailing > 0) return fmt::format("{}x{}_trailing{}", rows, ur, trailing);
   return fmt::format("{}x{}{}", rows, ur, compact ? "_compact" : dot ? "_dot" : lanes ? "_lanes" : "");
 }
 
@@ -346,6 +361,11 @@ std::vector<kernel_plan::step_op> kernel_plan::channel_step(const variant& v) co
         ops.push_back(src_in_registers ? step_op{kind::fma, o, j, 0, 0, 0, k % v.sums}
                                        : step_op{kind::fma_from_memory, o, j, phase, offset + j * vlen, 0, k % v.sums});
     }
+    // Trailing columns, as a column tile computes them: the tap's weights for
+    // the block's rows, a vector, times each column's input, broadcast.
+    if (v.trailing > 0) ops.push_back({kind::load_weight, 0, 0, 0, 0, k * v.rows});
+    for (int j = 0; j < v.trailing; ++j)
+      ops.push_back({kind::fma_trailing, 0, j, phase, offset + std::int64_t(v.ur) * vlen + j, 0});
   }
   return ops;
 }
@@ -396,7 +416,7 @@ std::int64_t kernel_plan::window_phase_length() const {
 }
 
 std::string kernel_plan::describe() const {
-  return fmt::format("{} {}: tile {} oc x {}x{} positions{}{}{}{}, {}, {} of {} vector registers{}{}{}",
+  return fmt::format("{} {}: tile {} oc x {}x{} positions{}{}{}{}, {}, {} of {} vector registers{}{}{}{}",
                      isa_name(target), depthwise ? "depthwise" : "dense", oc_block, ur_w, vlen,
                      oc_tail ? fmt::format(" (oc tail {})", oc_tail) : "",
                      splits_channels() ? fmt::format(", {} input channels a call", ic_block) : "",
@@ -413,7 +433,8 @@ std::string kernel_plan::describe() const {
                                             dot_rows_outer ? ", rows outer" : "")
                               : "",
                      lane_ur ? fmt::format("; channel lanes: {} channels x {} positions", vlen, lane_ur) : "",
-                     column_ur ? fmt::format("; last positions: column tile of up to {}", column_ur) : "");
+                     column_ur ? fmt::format("; last positions: column tile of up to {}", column_ur) : "",
+                     trailing_columns ? fmt::format(", or up to {} after a whole tile", trailing_columns) : "");
 }
 
 std::string kernel_plan::name() const {
@@ -555,6 +576,8 @@ std::optional<kernel_plan> make_plan(const conv1d_spec& spec, isa target, std::s
   // A column tile where it costs fewer FMAs than a position vector (fewer
   // positions than rows) and a vector holds the rows.
   if (!plan.depthwise && plan.oc_block <= plan.vlen) plan.column_ur = plan.oc_block - 1;
+  if (plan.column_ur > 0 && !plan.compact_windows)
+    plan.trailing_columns = std::min({plan.column_ur, registers - plan.vector_registers_used(), kMaxTrailingColumns});
 
   const std::int64_t lane_reach = ((plan.lane_ur - 1) * spec.stride + (spec.kernel_size - 1) * spec.dilation + 1) *
                                   plan.vlen * std::int64_t{sizeof(float)};

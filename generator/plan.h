@@ -121,6 +121,15 @@ struct kernel_plan {
    * adds to its output, position-major (column j at j * vlen), which the
    * driver starts at the bias and scatters to the rows. 0: no column tile. */
   int column_ur = 0;
+  /** Whole tiles that compute up to this many positions after their last
+   * vector too, as a column tile does, into conv1d_args::columns: when an
+   * output's last tile would hold only columns, the tile before takes them
+   * while it reads the block's weights, where a column tile after it would
+   * read them again, from L2 (wav2vec2.conv6, 48 positions and 1: 0.252-0.257
+   * ms -> 0.214-0.216, conv1d_bench medians). Registers the position tile leaves, one
+   * accumulator a column, up to column_ur and 2 (a variant each); 0 with
+   * tap-segment windows, whose segments end at the tile's width. */
+  int trailing_columns = 0;
 
   int tile_width() const { return ur_w * vlen; }
   /** Phases other than 0 the taps read: each needs a register for its offset. */
@@ -148,6 +157,8 @@ struct kernel_plan {
     // taps), or a dot tile's vectors of the reduction.
     int channel_unroll = 1;
     int shifted = 0;  // the register a shifted input goes through (slide_src)
+    int trailing = 0;        // a whole position tile's trailing columns (trailing_columns), adding to conv1d_args::columns
+    int first_trailing = 0;  // trailing column j's accumulator: first_trailing + j
     int acc_register(int o, int column) const { return o * row_registers + column; }
     /** Rows of accumulators: a column tile's rows are its lanes. */
     int accumulator_rows() const { return columns ? 1 : rows; }
@@ -174,6 +185,8 @@ struct kernel_plan {
                              // one FMA uses (a tile of one vector), read by the FMA itself (AVX-512)
       fma_shifted,       // acc(o, j) += the input vector at (phase, offset) * weight register, which is
                          // src(src) shifted down `shift` lanes with src(src + 1) following (slide_src)
+      fma_trailing,      // trailing column j's accumulator += the input float at (phase, offset), in every
+                         // lane, * weight register (the block's rows of one tap, as load_weight left it)
     };
     kind what;
     int o = 0, j = 0;          // tile row (output channel of the block) and vector
@@ -233,6 +246,13 @@ struct kernel_plan {
   int lane_variant_index() const;
   /** The column tile of `rows` (oc_block or oc_tail) by `ur` (of piece_counts(column_ur)) positions. */
   int column_variant_index(int rows, int ur) const;
+  /** The whole tile of `rows` with `columns` (1..trailing_columns) trailing columns, after the column tiles. */
+  int trailing_variant_index(int rows, int columns) const {
+    const int first = column_variant_index(oc_tail > 0 ? oc_tail : oc_block, column_ur) + 1;  // column_ur > 0
+    return first + (rows == oc_block ? 0 : trailing_columns) + columns - 1;
+  }
+  /** Whether an output whose last tile holds only `positions` columns runs them on the tile before. */
+  bool use_trailing_columns(std::int64_t positions) const { return positions > 0 && positions <= trailing_columns; }
   /** Whether the last `positions` of an output past its whole vectors run on a column tile. */
   bool use_column_tile(std::int64_t positions) const { return positions > 0 && positions <= column_ur; }
   /** Whether an output of length l_out runs on dot tiles: fewer operations. */

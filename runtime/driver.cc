@@ -12,6 +12,7 @@
 #endif
 
 #include <algorithm>
+#include <numeric>
 #include <optional>
 #include <vector>
 
@@ -763,8 +764,9 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
   // 5.14-5.27 -> 4.87-4.92, whisper.conv1 6.81-7.26 -> 6.63-6.72; the rest of
   // the suite's dense layers within noise); seed.pad1's 72-FMA calls were slower.
   const bool prefetch_outputs = p.oc_block * p.ur_w * s.kernel_size * p.ic_block >= kPrefetchCallFmas;
-  // Each block's variants, by vectors [compact windows][tail block], and its column tiles [tail block].
-  std::vector<conv1d_kernel_fn> tile_entries[2][2], column_entries[2];
+  // Each block's variants, by vectors [compact windows][tail block], its
+  // column tiles and whole tiles with trailing columns [tail block].
+  std::vector<conv1d_kernel_fn> tile_entries[2][2], column_entries[2], trailing_entries[2];
   for (int tail = 0; tail < 2; ++tail) {
     const int rows = tail ? p.oc_tail : p.oc_block;
     if (rows == 0) continue;
@@ -773,6 +775,10 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
           entries_by_count(k, p.position_urs(), [&](int ur) { return p.variant_index(rows, ur, compact != 0); });
     column_entries[tail] = entries_by_count(k, kernel_plan::piece_counts(p.column_ur),
                                             [&](int ur) { return p.column_variant_index(rows, ur); });
+    std::vector<int> trailing_counts(std::size_t(p.trailing_columns));
+    std::iota(trailing_counts.begin(), trailing_counts.end(), 1);
+    trailing_entries[tail] =
+        entries_by_count(k, trailing_counts, [&](int columns) { return p.trailing_variant_index(rows, columns); });
   }
   const std::int64_t window_row_floats = p.window_row_floats(), window_phase_length = p.window_phase_length();
   const kernel_plan::tile_range middle = p.in_place_tiles(in.l, out.l);
@@ -783,10 +789,11 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
   // in place. The few outputs of the tile before that it computes again must
   // come out the same, bit for bit, whichever thread writes them last: it
   // moves back only when its variants sum in the same order as whole tiles
-  // (seed.pad1, 100 outputs: no column scratch to fill and scatter). Else the
-  // last tile runs its whole vectors, then its last few positions on the
-  // column tile, or else the narrowest variant that covers it, or, with few
-  // positions, the dot tile after the others.
+  // (seed.pad1, 100 outputs: no column scratch to fill and scatter). Else a
+  // last tile of a few columns runs them as the tile before's trailing
+  // columns; else the last tile runs its whole vectors, then its last few
+  // positions on the column tile, or else the narrowest variant that covers
+  // it, or, with few positions, the dot tile after the others.
   const std::int64_t last_valid = out.l - (tiles - 1) * tile_width;
   const std::int64_t moved_back = [&]() -> std::int64_t {
     const int ur = int((last_valid + p.vlen - 1) / p.vlen);
@@ -798,20 +805,32 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
       }
     return ur * p.vlen - last_valid;
   }();
+  const bool trailing = !moved_back && tiles > 1 && p.use_trailing_columns(last_valid);
+  // The last tile a kernel runs, and what it computes past its whole vectors.
+  const std::int64_t last_tile = trailing ? tiles - 2 : tiles - 1;
   const int last_columns = !moved_back && p.use_column_tile(last_valid % p.vlen) ? int(last_valid % p.vlen) : 0;
-  const int last_ur = int(last_columns ? last_valid / p.vlen : (last_valid + p.vlen - 1) / p.vlen);
-  const std::int64_t position_tiles =
-      !moved_back && !last_columns && tiles > 1 && last_valid < tile_width && p.use_dot_tile(last_valid) ? tiles - 1
-                                                                                                         : tiles;
+  const int last_ur = trailing       ? p.ur_w
+                      : last_columns ? int(last_valid / p.vlen)
+                                     : int((last_valid + p.vlen - 1) / p.vlen);
+  const bool last_on_dot_tiles =
+      !moved_back && !last_columns && tiles > 1 && last_valid < tile_width && p.use_dot_tile(last_valid);
+  const std::int64_t position_tiles = trailing || last_on_dot_tiles ? tiles - 1 : tiles;
   const std::int64_t column_floats = std::int64_t(last_columns) * p.vlen;  // a block's column scratch
   // Floats of each window row the last tile's kernels read: its vectors and
   // columns, and in a phase row the reach of the taps past them.
   const std::int64_t last_reads = std::int64_t(last_ur) * p.vlen + last_columns;
   const std::int64_t last_window_row = p.compact_windows ? last_reads : last_reads + p.taps.back().offset;
+  // A phase window's rows (lengths a run-time stride) are that short in the
+  // last tile: a few columns' window takes a few lines, not the whole tile's,
+  // which would evict from L1 the weights a column tile reads after the
+  // position tile.
+  const std::int64_t last_phase_length = p.compact_windows ? window_phase_length : last_window_row;
 
   const copy_function copy_row = copy_for(p.target);
   const std::int64_t channel_blocks = cin_g == 0 ? 1 : cin_g / p.ic_block;  // no input channels: the bias
-  const std::int64_t window_floats = p.ic_block * window_row_floats;
+  // A window's place per tile: the last tile's rows may be longer (trailing columns).
+  const std::int64_t window_floats =
+      p.ic_block * (p.compact_windows ? window_row_floats : std::max(window_phase_length, last_phase_length) * s.stride);
 
   // Items are (part, batch, group, tile): with fewer tiles than threads (a
   // short output of one sample), the output-channel blocks are split into
@@ -843,14 +862,16 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
       bool any_partial = false, any_columns = false;
       for (int j = 0; j < group_tiles; ++j) {
         const std::int64_t tile = first_tile + j;
-        windowed[j] = tile < middle.first || tile >= middle.end;  // a moved-back last tile too
+        // A moved-back last tile too; a tile with trailing columns reads past its own end.
+        windowed[j] = tile < middle.first || tile >= middle.end || (trailing && tile == last_tile);
         args[j] = conv1d_args{};
-        args[j].src_stride = windowed[j] ? window_row_floats : in.l;
-        args[j].phase_stride = windowed[j] ? window_phase_length : 0;
+        const std::int64_t phase_length = tile == last_tile ? last_phase_length : window_phase_length;
+        args[j].src_stride = !windowed[j] ? in.l : p.compact_windows ? window_row_floats : phase_length * s.stride;
+        args[j].phase_stride = windowed[j] ? phase_length : 0;
         args[j].dst_stride = out.l;
         // The last vector partial: every block's rows go through a scratch tile.
-        any_partial |= tile == tiles - 1 && !moved_back && !last_columns && last_valid != std::int64_t(last_ur) * p.vlen;
-        any_columns |= tile == tiles - 1 && last_columns > 0;
+        any_partial |= tile == last_tile && !moved_back && !last_columns && last_valid != std::int64_t(last_ur) * p.vlen;
+        any_columns |= tile == last_tile && last_columns > 0;
       }
       if (any_partial) partial.resize(blocks.size() * std::size_t(p.oc_block * tile_width));
       if (any_columns) {  // the column tile adds to its scratch: it starts at the bias
@@ -868,10 +889,10 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
         for (int j = 0; j < group_tiles; ++j) {
           const std::int64_t tile = first_tile + j;
           if (windowed[j]) {
-            const bool last = tile == tiles - 1;
+            const bool last = tile == last_tile;
             args[j].src = window.data() + j * window_floats;
             build_window(p, src_rows, in.l, p.window_first(tile) - (last ? moved_back * s.stride : 0), c, p.ic_block,
-                         window_phase_length, last ? last_window_row : window_phase_length,
+                         last ? last_phase_length : window_phase_length, last ? last_window_row : window_phase_length,
                          window.data() + j * window_floats);
           } else {
             args[j].src = src_rows + c * in.l + tile * tile_width - pad_left;
@@ -889,7 +910,7 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
           const std::int64_t first_channel = g * cout_g + blocks[b].first_channel;
           for (int j = 0; j < group_tiles; ++j) {
             const std::int64_t tile = first_tile + j;
-            const bool last = tile == tiles - 1;
+            const bool last = tile == last_tile;
             const int ur = last ? last_ur : p.ur_w;
             const bool tail_block = rows != p.oc_block;
             const conv1d_kernel_fn* const entries = tile_entries[windowed[j] && p.compact_windows][tail_block].data();
@@ -910,7 +931,10 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
               prefetch_output(dst + (n * out.c + g * cout_g + next.first_channel) * out.l + next_tile * tile_width, next.rows,
                               out.l, std::min(tile_width, out.l - next_tile * tile_width));
             }
-            if (ur == p.ur_w) {
+            if (last && trailing) {
+              a.columns = columns.data() + b * std::size_t(column_floats);
+              trailing_entries[tail_block][std::size_t(last_columns - 1)](&a);
+            } else if (ur == p.ur_w) {
               entries[ur - 1](&a);
             } else {  // a partial last tile: pieces the plan has variants for, largest first
               // `a` moved along and back, not copied: a copy's 16-byte loads
@@ -928,7 +952,7 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
               a.src = tile_src;
               a.dst = tile_dst;
             }
-            if (last && last_columns) {
+            if (last && last_columns && !trailing) {
               const float* const tile_src = a.src;
               float* const column_dst = columns.data() + b * std::size_t(column_floats);
               for (int done = 0, size = 0; done < last_columns; done += size) {  // pieces, largest first
@@ -947,10 +971,10 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
           for (int o = 0; o < blocks[b].rows; ++o)
             copy_row(partial.data() + (b * std::size_t(p.oc_block) + std::size_t(o)) * std::size_t(tile_width),
                      last_valid,
-                     dst + (n * out.c + g * cout_g + blocks[b].first_channel + o) * out.l + (tiles - 1) * tile_width);
+                     dst + (n * out.c + g * cout_g + blocks[b].first_channel + o) * out.l + last_tile * tile_width);
       if (any_columns)  // position-major to the rows
         for (std::size_t b = blocks_begin; b < blocks_end; ++b) {
-          float* to = dst + (n * out.c + g * cout_g + blocks[b].first_channel) * out.l + (tiles - 1) * tile_width +
+          float* to = dst + (n * out.c + g * cout_g + blocks[b].first_channel) * out.l + last_tile * tile_width +
                       last_ur * p.vlen;
           const float* from = columns.data() + b * std::size_t(column_floats);
           for (int o = 0; o < blocks[b].rows; ++o)
@@ -958,7 +982,7 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
         }
     }
   });
-  if (position_tiles < tiles)
+  if (last_on_dot_tiles)
     run_dot_tiles(k, packed_weight, bias, in, out, src, dst, threads, position_tiles * tile_width);
 }
 

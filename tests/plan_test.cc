@@ -52,6 +52,11 @@ TEST(plan_test, register_budget_holds) {
           EXPECT_EQ(v.shifted, v.weight + 1) << text;
           EXPECT_LT(v.shifted, vector_registers(target)) << text;
         }
+        if (v.trailing > 0) {  // a whole tile's registers, then an accumulator a trailing column
+          EXPECT_EQ(v.ur, p.ur_w) << text;
+          EXPECT_GE(v.first_trailing, p.vector_registers_used()) << text;
+          EXPECT_LE(v.first_trailing + v.trailing, vector_registers(target)) << text;
+        }
         EXPECT_LE(v.acc_register(v.rows - 1, columns - 1), v.first_src - (p.src_in_registers || v.dot ? 1 : 0)) << text;
         const int sources = v.dot && p.dot_columns_from_memory ? 1 : v.ur;  // from memory: one for the lane sum
         EXPECT_LE(v.first_src + sources - 1, v.weight - 1 + (p.src_in_registers || v.dot ? 0 : v.ur)) << text;
@@ -62,7 +67,9 @@ TEST(plan_test, register_budget_holds) {
 
 // The channel step every emitter renders: each (row, vector, tap) FMA exactly
 // once, reading a src register loaded earlier in the same tap and the weight
-// broadcast just before it, at the tap's phase and offset.
+// broadcast just before it, at the tap's phase and offset; each trailing
+// column's FMA once per tap, with the tap's weight vector, at the tap's phase
+// and offset past the tile's vectors.
 TEST(plan_test, channel_step_covers_every_fma_once) {
   using kind = kernel_plan::step_op::kind;
   for (isa target : {isa::scalar, isa::avx2, isa::avx512})
@@ -73,8 +80,9 @@ TEST(plan_test, channel_step_covers_every_fma_once) {
         if (p.slide_src && !v.compact) continue;        // slide_step_covers_every_position_and_tap
         EXPECT_EQ(p.channel_steps(v), p.ic_block) << text;  // a step per input channel
         std::vector<int> fmas(std::size_t(v.rows * v.ur * p.spec.kernel_size), 0);
+        std::vector<int> trailing_fmas(std::size_t(v.trailing * p.spec.kernel_size), 0);
         std::vector<std::int64_t> loaded(std::size_t(v.ur), -1);
-        int weight = -1, tap = -1;
+        int weight = -1, tap = -1, vector_tap = -1;
         for (const auto& op : p.channel_step(v)) {
           switch (op.what) {
             case kind::load_src:
@@ -85,7 +93,21 @@ TEST(plan_test, channel_step_covers_every_fma_once) {
               tap = op.weight / v.rows;
               EXPECT_EQ(op.weight % v.rows, op.o);
               break;
-            case kind::load_weight:
+            case kind::load_weight:  // a trailing column's weights: the tap's, after its position FMAs
+              EXPECT_GT(v.trailing, 0) << text;
+              EXPECT_EQ(op.weight % v.rows, 0) << text;
+              vector_tap = op.weight / v.rows;
+              EXPECT_EQ(vector_tap, tap) << text;
+              break;
+            case kind::fma_trailing: {
+              ASSERT_GE(vector_tap, 0) << text;
+              ASSERT_LT(op.j, v.trailing) << text;
+              const tap_source& t = p.taps[std::size_t(vector_tap)];
+              EXPECT_EQ(op.phase, t.phase) << text;
+              EXPECT_EQ(op.offset, t.offset + p.tile_width() + op.j) << text;
+              ++trailing_fmas[std::size_t(vector_tap * v.trailing + op.j)];
+              break;
+            }
             case kind::fma_broadcast_src:
             case kind::fma_shifted: ADD_FAILURE() << "a position tile broadcasts its weights, its input unshifted"; break;
             case kind::fma_broadcast_weight:  // a one-vector tile: its weights broadcast by the FMA
@@ -110,6 +132,7 @@ TEST(plan_test, channel_step_covers_every_fma_once) {
           }
         }
         for (int count : fmas) EXPECT_EQ(count, 1) << text;
+        for (int count : trailing_fmas) EXPECT_EQ(count, 1) << text;
       }
     }
 }
@@ -127,7 +150,8 @@ TEST(plan_test, variant_index_finds_each_variant_once) {
         EXPECT_TRUE(names.insert(v.name()).second) << text << ": " << v.name();
         const int index = v.lanes     ? p.lane_variant_index()
                           : v.columns ? p.column_variant_index(v.rows, v.ur)
-                                      : p.variant_index(v.rows, v.ur, v.compact, v.dot);
+                          : v.trailing ? p.trailing_variant_index(v.rows, v.trailing)
+                                       : p.variant_index(v.rows, v.ur, v.compact, v.dot);
         EXPECT_EQ(index, int(i)) << text << ": " << v.name();
         EXPECT_EQ(p.adds_at_run_time(v), p.splits_channels() && !v.dot && !v.lanes && !v.columns) << text;
       }
@@ -302,12 +326,20 @@ TEST(plan_test, column_step_covers_every_position_and_tap) {
       const kernel_plan p = plan_of(text, target);
       if (p.depthwise || p.oc_block == 1 || p.oc_block > p.vlen) {  // no rows to spare, or more than a vector holds
         EXPECT_EQ(p.column_ur, 0) << text;
+        EXPECT_EQ(p.trailing_columns, 0) << text;
         continue;
       }
       EXPECT_EQ(p.column_ur, p.oc_block - 1) << text;
       EXPECT_FALSE(p.use_column_tile(0));
       EXPECT_TRUE(p.use_column_tile(p.column_ur));
       EXPECT_FALSE(p.use_column_tile(p.column_ur + 1));
+      // Trailing columns: as many as the registers a whole tile leaves take, none past a tap segment's end.
+      EXPECT_EQ(p.trailing_columns,
+                p.compact_windows ? 0 : std::min({p.column_ur, vector_registers(target) - p.vector_registers_used(), 2}))
+          << text;
+      EXPECT_FALSE(p.use_trailing_columns(0));
+      EXPECT_EQ(p.use_trailing_columns(1), p.trailing_columns > 0);
+      EXPECT_FALSE(p.use_trailing_columns(p.trailing_columns + 1));
       const auto variants = p.variants();
       int seen = 0;
       for (int rows : {p.oc_block, p.oc_tail})

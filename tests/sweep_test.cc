@@ -273,15 +273,17 @@ TEST(dot_tile_test, columns_read_in_place_stop_at_their_end) {
   }
 }
 
-// The last few positions of an output, past its whole tiles: on the column
-// tile (after the last tile's whole vectors, if any), with a split reduction
-// (column calls adding up across input-channel blocks), tap-segment windows
-// and an output-channel tail; or, where the plan has no column tile (one
-// output channel a group), on the dot tile.
+// The last few positions of an output, past its whole tiles: as the trailing
+// columns of the whole tile before, or on the column tile (after the last
+// tile's whole vectors, if any), with a split reduction (column calls adding
+// up across input-channel blocks), tap-segment windows and an output-channel
+// tail; or, where the plan has no column tile (one output channel a group),
+// on the dot tile.
 TEST(mixed_tiles_test, leftover_positions_match_reference) {
   const auto configs = configs_of({backend::xbyak, backend::llvm});
   if (configs.empty()) GTEST_SKIP() << "this host has no ISA a JIT backend generates for";
   std::mt19937 rng(13);
+  int trailing_cases = 0;
   for (const char* mode : {"zeros", "reflect", "replicate", "circular"})
     for (const char* shape : {"Conv1d(64, 40, 3, stride=2, padding=1, padding_mode='{}')",
                               "Conv1d(24, 30, 5, padding=2, dilation=2, groups=2, padding_mode='{}')",
@@ -294,13 +296,15 @@ TEST(mixed_tiles_test, leftover_positions_match_reference) {
       if (p.column_ur > 0) leftovers.insert(leftovers.end(), {p.column_ur, p.vlen + 1});
       for (std::int64_t leftover : leftovers) {
         const std::int64_t l_out = 2 * p.tile_width() + leftover;
+        trailing_cases += p.use_trailing_columns(leftover);
         if (p.column_ur > 0) ASSERT_TRUE(p.use_column_tile(leftover % p.vlen)) << to_string(s);
         else ASSERT_TRUE(p.use_dot_tile(leftover) && !p.use_dot_tile(l_out)) << to_string(s);
         const std::int64_t l_in = (l_out - 1) * s.stride + s.receptive_field() - s.pad_left() - s.pad_right();
         ASSERT_NO_FATAL_FAILURE(check_layer_on(s, {2, s.in_channels, l_in}, rng, configs));
       }
     }
-  // The cases above: a split reduction, tap-segment windows, an oc tail.
+  // The cases above: trailing columns, a split reduction, tap-segment windows, an oc tail.
+  EXPECT_GT(trailing_cases, 0);
   const kernel_plan split = *make_plan(parse_spec("Conv1d(320, 47, 3, stride=2, padding=1)"), isa::avx512, nullptr);
   EXPECT_TRUE(split.splits_channels() && split.oc_tail > 0);
   EXPECT_TRUE(make_plan(parse_spec("Conv1d(16, 20, 3, padding=100, dilation=100)"), isa::avx512, nullptr)->compact_windows);

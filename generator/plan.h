@@ -125,10 +125,11 @@ struct kernel_plan {
    * vector too, as a column tile does, into conv1d_args::columns: when an
    * output's last tile would hold only columns, the tile before takes them
    * while it reads the block's weights, where a column tile after it would
-   * read them again, from L2 (wav2vec2.conv6, 48 positions and 1: 0.252-0.257
-   * ms -> 0.214-0.216, conv1d_bench medians). Registers the position tile leaves, one
-   * accumulator a column, up to column_ur and 2 (a variant each); 0 with
-   * tap-segment windows, whose segments end at the tile's width. */
+   * read them again, from L2 (wav2vec2.conv6, 48 positions and 1:
+   * 0.252-0.257 ms -> 0.214-0.216, conv1d_bench medians). An accumulator a
+   * column, in the registers the position tile leaves, up to column_ur and 2
+   * (a variant each); 0 with tap-segment windows, whose segments end at the
+   * tile's width. */
   int trailing_columns = 0;
 
   int tile_width() const { return ur_w * vlen; }

@@ -138,7 +138,7 @@ void copy_strided(const float* from, std::int64_t step, std::int64_t count, floa
   std::int64_t m = 0;
 #if defined(__SSE2__)
   if (step == 2)  // the common stride: even elements, four at a time
-    for (; m + 4 <= count && 2 * m + 8 <= 2 * count - 1; m += 4)
+    for (; 2 * m + 8 <= 2 * count - 1; m += 4)  // reads from[2m .. 2m + 7], the last at 2 * count - 2
       _mm_storeu_ps(to + m, _mm_shuffle_ps(_mm_loadu_ps(from + 2 * m), _mm_loadu_ps(from + 2 * m + 4), _MM_SHUFFLE(2, 0, 2, 0)));
 #endif
   for (; m < count; ++m) to[m] = from[m * step];
@@ -156,7 +156,7 @@ __attribute__((target("avx512f"))) void copy_strided_avx512(const float* from, s
   const std::int64_t span = 2 * count - 1;  // floats from `from` to the last one read
   auto lanes = [](std::int64_t n) { return n >= 16 ? __mmask16(0xffff) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1); };
   std::int64_t m = 0;
-  for (; m + 16 <= count && 2 * m + 32 <= span; m += 16)
+  for (; 2 * m + 32 <= span; m += 16)
     _mm512_storeu_ps(to + m, _mm512_permutex2var_ps(_mm512_loadu_ps(from + 2 * m), even, _mm512_loadu_ps(from + 2 * m + 16)));
   for (; m < count; m += 16) {
     const __m512 low = _mm512_maskz_loadu_ps(lanes(span - 2 * m), from + 2 * m);
@@ -760,7 +760,7 @@ void run_depthwise_rows(const kernel& k, const float* packed_weight, const float
         for (const row_call& call : calls) {
           if (call.window_runs.has_value() != windowed) continue;
           a.src = windowed ? windows.data() + call.window : row_in + call.first - pad_left;
-          a.src_stride = windowed ? call.vectors * vlen + reach : in.l;
+          a.src_stride = windowed ? call.window_runs->count : in.l;
           const bool whole = call.first + call.vectors * vlen <= out.l;  // else an output shorter than a vector
           a.dst = whole ? row_out + call.first : short_output.data();
           pieces[std::size_t(call.vectors - 1)](&a);
@@ -835,23 +835,21 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
   // positions on the column tile, or else the narrowest variant that covers
   // it, or, with few positions, the dot tile after the others.
   const std::int64_t last_valid = out.l - (tiles - 1) * tile_width;
+  const int last_vectors = int((last_valid + p.vlen - 1) / p.vlen);  // covering the last tile's outputs
   const std::int64_t moved_back = [&]() -> std::int64_t {
-    const int ur = int((last_valid + p.vlen - 1) / p.vlen);
     if (p.splits_channels() || tiles < 2 || last_valid % p.vlen == 0) return 0;
     for (int rows : {p.oc_block, p.oc_tail})
-      for (int done = 0, size = 0; rows > 0 && done < ur; done += size) {
-        size = p.position_piece(ur - done);
+      for (int done = 0, size = 0; rows > 0 && done < last_vectors; done += size) {
+        size = p.position_piece(last_vectors - done);
         if (p.position_sums(rows, size) != p.position_sums(rows, p.ur_w)) return 0;
       }
-    return ur * p.vlen - last_valid;
+    return last_vectors * p.vlen - last_valid;
   }();
   const bool trailing = !moved_back && tiles > 1 && p.use_trailing_columns(last_valid);
   // The last tile a kernel runs, and what it computes past its whole vectors.
   const std::int64_t last_tile = trailing ? tiles - 2 : tiles - 1;
   const int last_columns = !moved_back && p.use_column_tile(last_valid % p.vlen) ? int(last_valid % p.vlen) : 0;
-  const int last_ur = trailing       ? p.ur_w
-                      : last_columns ? int(last_valid / p.vlen)
-                                     : int((last_valid + p.vlen - 1) / p.vlen);
+  const int last_ur = trailing ? p.ur_w : last_columns ? int(last_valid / p.vlen) : last_vectors;
   const bool last_on_dot_tiles =
       !moved_back && !last_columns && tiles > 1 && last_valid < tile_width && p.use_dot_tile(last_valid);
   const std::int64_t position_tiles = trailing || last_on_dot_tiles ? tiles - 1 : tiles;

@@ -248,19 +248,30 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
       for (int j = 0; j < v.ur; ++j)
         store += fmt::format("  {0} = {1};\n", acc(o, j),
                              say.say("add", fmt::arg("a", acc(o, j)), fmt::arg("b", acc(o, j, sum))));
-  for (int o = 0; o < acc_rows; ++o)
-    for (int j = 0; j < v.ur; ++j) {
-      if (v.dot) {  // one float: the lanes summed, then the bias
+  auto store_rows = [&](const char* how, const char* indent) {
+    std::string rows;
+    for (int o = 0; o < acc_rows; ++o)
+      for (int j = 0; j < v.ur; ++j) {
+        const std::string at = o == 0 ? fmt::format("dst + {}", j * p.vlen)
+                                      : fmt::format("dst + {} * args->dst_stride + {}", o, j * p.vlen);
+        rows += indent + say.say(how, fmt::arg("address", at), fmt::arg("value", acc(o, j))) + "\n";
+      }
+    return rows;
+  };
+  if (v.dot) {
+    for (int o = 0; o < acc_rows; ++o)
+      for (int j = 0; j < v.ur; ++j) {  // one float: the lanes summed, then the bias
         const std::string sum = fmt::format("out{}_{}", o, j);
         store += fmt::format("  float {} = {};\n", sum, say.say("sum_lanes", fmt::arg("value", acc(o, j))));
         if (p.spec.bias) store += fmt::format("  if (args->bias) {} += args->bias[{}];\n", sum, o);
         store += fmt::format("  dst[{} * args->dst_stride + {} * args->dst_column_stride] = {};\n", o, j, sum);
-        continue;
       }
-      const std::string at = o == 0 ? fmt::format("dst + {}", j * p.vlen)
-                                    : fmt::format("dst + {} * args->dst_stride + {}", o, j * p.vlen);
-      store += "  " + say.say("store", fmt::arg("address", at), fmt::arg("value", acc(o, j))) + "\n";
-    }
+  } else if (p.streams(v)) {
+    store += fmt::format("  if (args->stream) {{\n{}  }} else {{\n{}  }}\n", store_rows("stream", "    "),
+                         store_rows("store", "    "));
+  } else {
+    store += store_rows("store", "  ");
+  }
   for (int j = 0; j < v.trailing; ++j)
     store += "  " + say.say("store", fmt::arg("address", trailing_column(j)), fmt::arg("value", fmt::format("column{}", j))) + "\n";
   store.pop_back();
@@ -270,8 +281,9 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
       : v.lanes ? fmt::format("{} position(s) of {} channel lanes, from a transposed window", v.ur, p.vlen)
       : v.columns ? fmt::format("{} position(s) of {} output-channel lanes, adding to a position-major scratch{}", v.ur,
                                 v.rows, v.compact ? ", reading a tap-segment window" : "")
-            : fmt::format("{} vector(s) of {} positions{}{}{}", v.ur, p.vlen, v.compact ? ", reading a tap-segment window" : "",
+            : fmt::format("{} vector(s) of {} positions{}{}{}{}", v.ur, p.vlen, v.compact ? ", reading a tap-segment window" : "",
                           p.adds_at_run_time(v) ? ", or adding to the output" : "",
+                          p.streams(v) ? ", stored past the caches when args->stream" : "",
                           v.trailing ? fmt::format(", and {} trailing position(s) adding to a position-major scratch", v.trailing) : "");
   return render("aot_variant.cc", fmt::arg("rows", v.rows), fmt::arg("ur", v.ur), fmt::arg("tile", tile),
                 fmt::arg("function", variant_function_name(v)), fmt::arg("phases", phases),

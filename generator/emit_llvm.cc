@@ -70,8 +70,8 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
   auto* vec = llvm::FixedVectorType::get(f32, unsigned(p.vlen));
   const llvm::Align float_align(sizeof(float));
   // conv1d_args (generator/kernel_abi.h), field by field.
-  auto* args_type = llvm::StructType::get(context, {ptr, ptr, ptr, ptr, i64, i64, i64, i64, i64, ptr});
-  enum { kSrc, kWei, kBias, kDst, kSrcStride, kPhaseStride, kDstStride, kAccumulate, kDstColumnStride, kColumns };
+  auto* args_type = llvm::StructType::get(context, {ptr, ptr, ptr, ptr, i64, i64, i64, i64, i64, ptr, i64});
+  enum { kSrc, kWei, kBias, kDst, kSrcStride, kPhaseStride, kDstStride, kAccumulate, kDstColumnStride, kColumns, kStream };
   auto* fn_type = llvm::FunctionType::get(b.getVoidTy(), {ptr}, false);
   // A portable plan may run where the CPU has no FMA: fmuladd fuses only where that is fast.
   llvm::Function* fma = llvm::Intrinsic::getDeclaration(
@@ -329,11 +329,35 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
       b.CreateRetVoid();
       continue;
     }
-    for (int o = 0; o < acc_rows; ++o) {
-      llvm::Value* row = dst_row(o);
-      for (int j = 0; j < v.ur; ++j)
-        b.CreateAlignedStore(acc[index(o, j)], b.CreateConstInBoundsGEP1_64(f32, row, std::uint64_t(j * p.vlen)),
-                             float_align);
+    auto store_rows = [&](bool stream) {
+      // A streamed vector is whole and aligned (conv1d_args::stream): the
+      // alignment lets x86 select its non-temporal store.
+      llvm::MDNode* nontemporal =
+          llvm::MDNode::get(context, llvm::ConstantAsMetadata::get(b.getInt32(1)));
+      for (int o = 0; o < acc_rows; ++o) {
+        llvm::Value* row = dst_row(o);
+        for (int j = 0; j < v.ur; ++j) {
+          llvm::StoreInst* store =
+              b.CreateAlignedStore(acc[index(o, j)], b.CreateConstInBoundsGEP1_64(f32, row, std::uint64_t(j * p.vlen)),
+                                   stream ? llvm::Align(sizeof(float) * std::size_t(p.vlen)) : float_align);
+          if (stream) store->setMetadata(llvm::LLVMContext::MD_nontemporal, nontemporal);
+        }
+      }
+    };
+    if (p.streams(v)) {
+      auto* streamed = llvm::BasicBlock::Create(context, "streamed", f);
+      auto* cached = llvm::BasicBlock::Create(context, "cached", f);
+      auto* stored = llvm::BasicBlock::Create(context, "stored", f);
+      b.CreateCondBr(b.CreateICmpNE(field(kStream, i64, "stream"), b.getInt64(0)), streamed, cached);
+      b.SetInsertPoint(streamed);
+      store_rows(true);
+      b.CreateBr(stored);
+      b.SetInsertPoint(cached);
+      store_rows(false);
+      b.CreateBr(stored);
+      b.SetInsertPoint(stored);
+    } else {
+      store_rows(false);
     }
     for (int j = 0; j < v.trailing; ++j)
       b.CreateAlignedStore(acc[first_trailing + std::size_t(j)], trailing_column(j), float_align);

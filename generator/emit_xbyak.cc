@@ -47,7 +47,8 @@ std::size_t xbyak_kernel::code_capacity(const kernel_plan& plan) {
   for (const auto& v : plan.variants()) {
     // A sliding tile's FMAs may each shift their input first, after its loads.
     const std::size_t per_tap = std::size_t(v.ur) * (plan.slide_src ? 2 : 1) + v.rows + std::size_t(v.rows) * v.ur;
-    const std::size_t per_accumulator = 12 + std::size_t(v.sums) * 2;  // start, fold, lane sum, bias, store
+    // Start, fold, lane sum, bias, store (and a streaming store, a row add).
+    const std::size_t per_accumulator = 12 + std::size_t(v.sums) * 2 + (plan.streams(v) ? 2 : 0);
     // A column tile's broadcasts take two instructions on AVX2, its channels two pointer adds.
     const std::size_t step = v.dot       ? per_tap * std::size_t(v.channel_unroll)
                              : v.columns ? 2 * plan.channel_step(v).size() + 2 * std::size_t(v.channel_unroll)
@@ -331,9 +332,28 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
       if (o + 1 < rows) add(reg_dst, reg_dst_stride);
     }
   } else {
-    for (int o = 0; o < acc_rows; ++o) {
-      for (int j = 0; j < ur; ++j) vmovups(ptr[reg_dst + j * vector_bytes], acc(o, j, 0));
-      if (o + 1 < acc_rows) add(reg_dst, reg_dst_stride);
+    auto store_rows = [&](bool stream) {
+      for (int o = 0; o < acc_rows; ++o) {
+        for (int j = 0; j < ur; ++j) {
+          if (stream)
+            vmovntps(ptr[reg_dst + j * vector_bytes], acc(o, j, 0));
+          else
+            vmovups(ptr[reg_dst + j * vector_bytes], acc(o, j, 0));
+        }
+        if (o + 1 < acc_rows) add(reg_dst, reg_dst_stride);
+      }
+    };
+    if (p.streams(v)) {
+      Label cached, stored;
+      cmp(qword[reg_args + offsetof(conv1d_args, stream)], 0);
+      je(cached, T_NEAR);
+      store_rows(true);
+      jmp(stored, T_NEAR);
+      L(cached);
+      store_rows(false);
+      L(stored);
+    } else {
+      store_rows(false);
     }
     if (v.trailing > 0) {
       const auto column = trailing_columns();

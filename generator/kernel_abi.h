@@ -38,6 +38,12 @@ struct conv1d_args {
    * them here, position-major: column j's rows at columns + j * vlen. Read
    * only by those variants. */
   float* columns;
+  /** Nonzero: store the tile's outputs non-temporally, past the caches (an
+   * output larger than they are, which would only evict the input and the
+   * weights, and cost a read for ownership per line). Set only when dst and
+   * dst_stride keep every vector aligned; read only by variants that stream
+   * (kernel_plan::streams). */
+  std::int64_t stream;
 };
 
 using conv1d_kernel_fn = void (*)(const conv1d_args* args);

@@ -416,13 +416,14 @@ std::int64_t kernel_plan::window_phase_length() const {
 }
 
 std::string kernel_plan::describe() const {
-  return fmt::format("{} {}: tile {} oc x {}x{} positions{}{}{}{}, {}, {} of {} vector registers{}{}{}{}",
+  return fmt::format("{} {}: tile {} oc x {}x{} positions{}{}{}{}{}, {}, {} of {} vector registers{}{}{}{}",
                      isa_name(target), depthwise ? "depthwise" : "dense", oc_block, ur_w, vlen,
                      oc_tail ? fmt::format(" (oc tail {})", oc_tail) : "",
                      splits_channels() ? fmt::format(", {} input channels a call", ic_block) : "",
                      tile_group == 1 ? ""
                      : depthwise     ? fmt::format(", up to {} tiles of a row at a time", tile_group)
                                      : fmt::format(", {} tiles a pass over the weights", tile_group),
+                     stream_stores ? ", outputs beyond the caches stored past them" : "",
                      src_in_registers ? "" : slide_src ? ", src sliding through registers" : ", src from memory",
                      compact_windows ? "tap-segment windows"
                                      : fmt::format("{} phase{}", spec.stride, spec.stride == 1 ? "" : "s"),
@@ -542,6 +543,7 @@ std::optional<kernel_plan> make_plan(const conv1d_spec& spec, isa target, std::s
   if (!plan.depthwise && reduction > 0 && reduction <= kShortReduction && cout_g > plan.oc_block) {
     const std::int64_t tile_window_bytes = plan.ic_block * plan.window_row_floats() * std::int64_t{sizeof(float)};
     plan.tile_group = int(std::clamp<std::int64_t>(kGroupWindowBytes / tile_window_bytes, 1, kOutputRunTiles));
+    plan.stream_stores = true;
   }
 
   // The dot tile: enough accumulators for the FMA latency from up to

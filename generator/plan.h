@@ -131,6 +131,11 @@ struct kernel_plan {
    * (a variant each); 0 with tap-segment windows, whose segments end at the
    * tile's width. */
   int trailing_columns = 0;
+  /** An output-bound layer (a short reduction: each output costs few FMAs)
+   * whose position tiles can store past the caches when the output exceeds
+   * them (conv1d_args::stream, chosen per call by the driver): stereo.long's
+   * 64 MiB output 3.17-3.38 -> 2.47-2.55 ms on one thread (conv1d_bench medians). */
+  bool stream_stores = false;
 
   int tile_width() const { return ur_w * vlen; }
   /** Phases other than 0 the taps read: each needs a register for its offset. */
@@ -243,6 +248,9 @@ struct kernel_plan {
    * set (a position tile of a plan that splits the input channels): one
    * variant for both, where a second would double the code. */
   bool adds_at_run_time(const variant& v) const { return splits_channels() && !v.dot && !v.lanes && !v.columns; }
+  /** Whether variant v stores its rows non-temporally when
+   * conv1d_args::stream is set: the position tiles of a plan with stream_stores. */
+  bool streams(const variant& v) const { return stream_stores && !v.dot && !v.lanes && !v.columns; }
   /** The lane tile's variant, after the dot tiles. */
   int lane_variant_index() const;
   /** The column tile of `rows` (oc_block or oc_tail) by `ur` (of piece_counts(column_ur)) positions. */

@@ -12,6 +12,7 @@
 #endif
 
 #include <algorithm>
+#include <cstdint>
 #include <numeric>
 #include <optional>
 #include <vector>
@@ -35,6 +36,13 @@ constexpr std::int64_t kLaneChunkOutputs = 128;
 // Dot columns copied per pass over weights beyond L2 (the plan's
 // dot_rows_outer): they stay in L2 beside a block of rows.
 constexpr std::int64_t kDotColumnBytes = 512 * 1024;
+
+// An output this large leaves the last-level cache anyway (32 MiB: a Zen 4 or 5
+// CCD's L3, more than most Intel cores' share). stereo.long's 64 MiB output
+// stored past the caches: 3.17-3.38 -> 2.47-2.55 ms on one thread (conv1d_bench
+// medians); a 32 MiB one was slower so on two threads, which kept part of it
+// in L3 for the next call (a scratch forward loop).
+constexpr std::int64_t kStreamOutputBytes = std::int64_t{32} << 20;
 
 // Runs `team`, the body of a parallel region (per-thread setup, then
 // worksharing loops), on `threads` threads. One thread runs it here, outside
@@ -772,6 +780,17 @@ void run_depthwise_rows(const kernel& k, const float* packed_weight, const float
 
 }  // namespace
 
+bool streams_output(const kernel_plan& p, const ncl_shape& out, const float* dst) {
+#if defined(__SSE2__)  // the stores are fenced with sfence
+  const std::int64_t vector_bytes = std::int64_t(p.vlen) * std::int64_t{sizeof(float)};
+  return p.stream_stores && !p.splits_channels() && out.count() * std::int64_t{sizeof(float)} > kStreamOutputBytes &&
+         reinterpret_cast<std::uintptr_t>(dst) % std::uintptr_t(vector_bytes) == 0 && out.l % p.vlen == 0;
+#else
+  (void)p, (void)out, (void)dst;
+  return false;
+#endif
+}
+
 void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, const ncl_shape& in, const float* src,
                 float* dst, int threads) {
   const kernel_plan& p = *k.plan;
@@ -879,6 +898,8 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
   const bool light_last_tile = position_tiles == tiles && 2 * (last_valid + moved_back) < tile_width;
   const std::int64_t block_parts = block_parts_for(
       threads, in.n * s.groups * (position_tiles - (light_last_tile ? 1 : 0)), std::int64_t(blocks.size()));
+  // Whole vectors in place, then: not a moved-back or partial last tile's.
+  const bool stream = streams_output(p, out, dst);
   run_team(threads, [&] {
     std::vector<float> window, partial, columns;  // per thread
     std::vector<conv1d_args> args(std::size_t(p.tile_group));  // per tile of a group
@@ -962,6 +983,7 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
               a.dst = dst + (n * out.c + first_channel) * out.l + tile * tile_width - (last ? moved_back : 0);
             }
             a.accumulate = c > 0;
+            a.stream = stream && !(last && (any_partial || moved_back));
             const bool next_in_block = j + 1 < group_tiles;  // the next call: this block's next tile, or the next block's first
             if (prefetch_outputs && (next_in_block || b + 1 < blocks_end)) {
               const std::int64_t next_tile = next_in_block ? tile + 1 : first_tile;
@@ -1019,6 +1041,9 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
             for (int j = 0; j < last_columns; ++j) to[o * out.l + j] = from[j * p.vlen + o];
         }
     }
+#if defined(__SSE2__)
+    if (stream) _mm_sfence();  // the streamed stores, visible before the team's end
+#endif
   });
   if (last_on_dot_tiles)
     run_dot_tiles(k, packed_weight, bias, in, out, src, dst, threads, position_tiles * tile_width);

@@ -15,4 +15,11 @@ namespace convjit {
 void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, const ncl_shape& in, const float* src,
                 float* dst, int threads);
 
+/** Whether run_conv1d stores an output `out` at dst past the caches
+ * (conv1d_args::stream): the plan's position tiles can (stream_stores), the
+ * output is larger than a last-level cache (32 MiB), where it would only evict
+ * the input and cost a read per line it writes, and dst and its rows keep
+ * every vector aligned. */
+bool streams_output(const kernel_plan& p, const ncl_shape& out, const float* dst);
+
 }  // namespace convjit

@@ -15,11 +15,14 @@
 #include <cmath>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <random>
+#include <span>
 
 #include "generator/model.h"
 #include "generator/plan.h"
 #include "runtime/conv1d.h"
+#include "runtime/driver.h"
 #include "runtime/kernel.h"
 #include "runtime/reference.h"
 #include "tests/backend_configs.h"
@@ -38,6 +41,14 @@ std::vector<backend_config> configs_of(std::initializer_list<backend> backends) 
     if (std::find(backends.begin(), backends.end(), config.b) != backends.end() && config.missing().empty())
       configs.push_back(config);
   return configs;
+}
+
+// `count` floats of `storage` (count + 16 long) from a 64-byte boundary, as
+// torch's tensors are aligned, so a large output may be streamed (streams_output).
+std::span<float> aligned_span(std::vector<float>& storage, std::size_t count) {
+  void* start = storage.data();
+  std::size_t room = storage.size() * sizeof(float);
+  return {static_cast<float*>(std::align(64, count * sizeof(float), start, room)), count};
 }
 
 // Runs one layer through `configs` on random data: each must pick its own
@@ -61,11 +72,12 @@ void check_layer_on(const conv1d_spec& s, const std::vector<std::int64_t>& dims,
     const auto layer = conv1d::create(s, w, b, options);
     ASSERT_EQ(layer.selected_backend(), config.b) << config.name();
     ASSERT_EQ(layer.compiled().plan->target, *config.target) << config.name();
-    std::vector<float> y(std::size_t(out.count()), NAN);
+    std::vector<float> storage(std::size_t(out.count()) + 16, NAN);
+    const std::span<float> y = aligned_span(storage, std::size_t(out.count()));
     layer.forward(x, dims, y);
     for (std::size_t e = 0; e < y.size(); ++e)
       ASSERT_NEAR(y[e], expected[e], tolerance) << config.name() << " element " << e << " of " << format_dims(out.dims());
-    auto [it, first] = first_at_isa.try_emplace(*config.target, config.name(), y);
+    auto [it, first] = first_at_isa.try_emplace(*config.target, config.name(), std::vector<float>(y.begin(), y.end()));
     if (!first) {
       for (std::size_t e = 0; e < y.size(); ++e)
         ASSERT_EQ(y[e], it->second.second[e]) << config.name() << " and " << it->second.first << " at element " << e;
@@ -308,6 +320,37 @@ TEST(mixed_tiles_test, leftover_positions_match_reference) {
   const kernel_plan split = *make_plan(parse_spec("Conv1d(320, 47, 3, stride=2, padding=1)"), isa::avx512, nullptr);
   EXPECT_TRUE(split.splits_channels() && split.oc_tail > 0);
   EXPECT_TRUE(make_plan(parse_spec("Conv1d(16, 20, 3, padding=100, dilation=100)"), isa::avx512, nullptr)->compact_windows);
+}
+
+// Outputs beyond the last-level cache, from short reductions, stored past the
+// caches: whole tiles, and the pieces of a partial last tile (the AOT sweep runs
+// the same layers through its kernels). Only aligned rows of a large enough
+// output are streamed.
+TEST(stream_test, large_outputs_match_reference) {
+  const auto configs = configs_of({backend::xbyak, backend::llvm});
+  if (configs.empty()) GTEST_SKIP() << "this host has no ISA a JIT backend generates for";
+  std::mt19937 rng(23);
+  for (const auto& [shape, l_in] : {std::pair{"Conv1d(2, 16, 7, padding=3)", std::int64_t{525328}},
+                                    std::pair{"Conv1d(1, 64, 10, stride=5, bias=False)", std::int64_t{656005}}}) {
+    const conv1d_spec s = parse_spec(shape);
+    const std::vector<std::int64_t> dims{1, s.in_channels, l_in};
+    const ncl_shape out = output_shape(s, check_input(s, dims));
+    std::vector<float> storage(std::size_t(out.count()) + 16);
+    const float* aligned = aligned_span(storage, std::size_t(out.count())).data();
+    for (isa target : {isa::avx512, isa::avx2, isa::scalar}) {
+      const kernel_plan p = *make_plan(s, target, nullptr);
+      EXPECT_TRUE(streams_output(p, out, aligned)) << shape << " " << isa_name(target);
+      EXPECT_NE(out.l % p.tile_width(), 0) << shape << ": no partial last tile";
+      EXPECT_FALSE(streams_output(p, out, aligned + 1));
+      EXPECT_FALSE(streams_output(p, {out.n, out.c, out.l / 2}, aligned)) << "an output the cache holds";
+      EXPECT_FALSE(streams_output(p, {out.n, out.c, out.l - 1}, aligned)) << "rows off the vectors";
+    }
+    ASSERT_NO_FATAL_FAILURE(check_layer_on(s, dims, rng, configs));
+  }
+  // A compute-bound layer's stores are few: its plan never streams.
+  const kernel_plan dense = *make_plan(parse_spec("Conv1d(512, 512, 3, padding=1)"), isa::avx512, nullptr);
+  std::vector<float> storage(std::size_t(512 * 32768) + 16);
+  EXPECT_FALSE(streams_output(dense, {1, 512, 32768}, aligned_span(storage, std::size_t(512 * 32768)).data()));
 }
 
 // Layers with large weights, or short reductions, run tiles in groups that

@@ -2,7 +2,8 @@
 // Writes the model files whose layers the tests compile ahead of time:
 //   golden_layers.txt  every layer of the PyTorch golden corpus that can run
 //   sweep_layers.txt   kAotSweepLayers random layers (tests/random_layers.h), with inputs,
-//                      and a few dot tiles that read their columns in place
+//                      a few dot tiles that read their columns in place, and
+//                      two outputs stored past the caches
 // Usage: write_test_models OUT_DIR
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -61,6 +62,10 @@ int main(int argc, char** argv) {
   sweep += "sweep.dot_in_place_k49: Conv1d(5, 5, 49, groups=5, bias=False) input (7, 5, 49)\n"
            "sweep.dot_in_place_pointwise: Conv1d(100, 100, 1) input (9, 100, 1)\n"
            "sweep.dot_in_place_rows: Conv1d(2, 2, 37, stride=3, groups=2) input (1, 2, 43)\n";
+  // Outputs beyond the last-level cache, stored past it (sweep_test's
+  // stream_test runs the same layers through the JIT backends).
+  sweep += "sweep.streamed: Conv1d(2, 16, 7, padding=3) input (1, 2, 525328)\n"
+           "sweep.streamed_strided: Conv1d(1, 64, 10, stride=5, bias=False) input (1, 1, 656005)\n";
   write(dir + "/sweep_layers.txt", sweep);
   return 0;
 }

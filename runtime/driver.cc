@@ -29,6 +29,11 @@ constexpr double kFlopsPerThread = 1.5e5;
 // FMAs a position-tile call does at least to prefetch the next call's output
 // (rows x lines prefetches, a few percent of such a call's instructions).
 constexpr std::int64_t kPrefetchCallFmas = 1024;
+// Input rows a call reads at least to prefetch the next tile's input: the
+// hardware prefetchers follow a few streams on their own (stereo.long, 2 rows,
+// with abe1b4f: 2.38-2.40 -> 2.23-2.28 ms, conv1d_bench medians; the seed
+// layers and wav2vec2.conv0 unchanged).
+constexpr std::int64_t kPrefetchedInputRows = 16;
 // Outputs per lane-tile item: its transposed window and outputs stay in L1,
 // with room to spare (measured against 256 and 512: convnext1d k15 0.82 ->
 // 0.75 ms, conformer k31 0.222 -> 0.212 ms; 64 is slower again).
@@ -264,10 +269,12 @@ void build_window(const kernel_plan& p, const float* src_rows, std::int64_t l_in
 // Asks for the input a tile reads in channels [first_channel, first_channel +
 // channels) to be brought into L2 while the current tile computes: a layer
 // with hundreds of input rows has more streams than the hardware prefetchers
-// follow, and each row's few lines would otherwise be demand misses.
+// follow, and each row's few lines would otherwise be demand misses. A few
+// rows they follow on their own: asking again only holds fill buffers.
 void prefetch_tile_input(const kernel_plan& p, const float* src_rows, std::int64_t l_in, std::int64_t tile,
                          std::int64_t first_channel, std::int64_t channels) {
 #if defined(__SSE__)
+  if (channels < kPrefetchedInputRows) return;
   const conv1d_spec& s = p.spec;
   constexpr std::int64_t kLineFloats = 16;
   const std::int64_t tap_span = (p.tile_width() - 1) * s.stride + 1;

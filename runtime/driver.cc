@@ -908,7 +908,8 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
   const bool light_last_tile = position_tiles == tiles && 2 * (last_valid + moved_back) < tile_width;
   const std::int64_t block_parts = block_parts_for(
       threads, in.n * s.groups * (position_tiles - (light_last_tile ? 1 : 0)), std::int64_t(blocks.size()));
-  // Whole vectors in place, then: not a moved-back or partial last tile's.
+  // Every call's stores stream then but a moved-back last tile's (off the
+  // vector boundary) and a partial one's (to a scratch, copied after).
   const bool stream = streams_output(p, out, dst);
   run_team(threads, [&] {
     std::vector<float> window, partial, columns;  // per thread

@@ -543,7 +543,7 @@ std::optional<kernel_plan> make_plan(const conv1d_spec& spec, isa target, std::s
   if (!plan.depthwise && reduction > 0 && reduction <= kShortReduction && cout_g > plan.oc_block) {
     const std::int64_t tile_window_bytes = plan.ic_block * plan.window_row_floats() * std::int64_t{sizeof(float)};
     plan.tile_group = int(std::clamp<std::int64_t>(kGroupWindowBytes / tile_window_bytes, 1, kOutputRunTiles));
-    plan.stream_stores = true;
+    plan.stream_stores = !plan.splits_channels();  // a later channel block reads the output back
   }
 
   // The dot tile: enough accumulators for the FMA latency from up to

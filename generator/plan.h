@@ -131,10 +131,11 @@ struct kernel_plan {
    * (a variant each); 0 with tap-segment windows, whose segments end at the
    * tile's width. */
   int trailing_columns = 0;
-  /** An output-bound layer (a short reduction: each output costs few FMAs)
-   * whose position tiles can store past the caches when the output exceeds
-   * them (conv1d_args::stream, chosen per call by the driver): stereo.long's
-   * 64 MiB output 3.17-3.38 -> 2.47-2.55 ms on one thread (conv1d_bench medians). */
+  /** An output-bound layer (a short reduction: each output costs few FMAs),
+   * its input channels whole, whose position tiles can store past the caches
+   * when the output exceeds them (conv1d_args::stream, chosen per call by the
+   * driver): stereo.long's 64 MiB output 3.17-3.38 -> 2.47-2.55 ms on one
+   * thread (conv1d_bench medians). */
   bool stream_stores = false;
 
   int tile_width() const { return ur_w * vlen; }

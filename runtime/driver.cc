@@ -790,7 +790,7 @@ void run_depthwise_rows(const kernel& k, const float* packed_weight, const float
 bool streams_output(const kernel_plan& p, const ncl_shape& out, const float* dst) {
 #if defined(__SSE2__)  // the stores are fenced with sfence
   const std::int64_t vector_bytes = std::int64_t(p.vlen) * std::int64_t{sizeof(float)};
-  return p.stream_stores && !p.splits_channels() && out.count() * std::int64_t{sizeof(float)} > kStreamOutputBytes &&
+  return p.stream_stores && out.count() * std::int64_t{sizeof(float)} > kStreamOutputBytes &&
          reinterpret_cast<std::uintptr_t>(dst) % std::uintptr_t(vector_bytes) == 0 && out.l % p.vlen == 0;
 #else
   (void)p, (void)out, (void)dst;

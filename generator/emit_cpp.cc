@@ -185,6 +185,15 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
   // The input vector an op reads; a dot tile's column j is src_stride floats
   // after column j - 1, its partial last vector only its first lanes.
   auto load_input = [&](const kernel_plan::step_op& op) {
+    if (op.edge) {  // lane by lane, the padding applied
+      std::vector<std::string> values;
+      for (const lane_source& lane : p.edge_lanes(v, op.offset))
+        values.push_back(lane.where == lane_source::from::zero ? "0.0f"
+                         : lane.where == lane_source::from::src
+                             ? fmt::format("src[{}]", lane.offset)
+                             : fmt::format("src[args->src_wrap + {}]", lane.offset));
+      return say.say("lanes", fmt::arg("values", fmt::join(values, ", ")));
+    }
     if (!v.dot) return say.say("load", fmt::arg("address", address(op)));
     const std::string at = fmt::format("src + {} * args->src_stride + {}", op.j, op.offset);
     return op.lanes == 0 ? say.say("load", fmt::arg("address", at))
@@ -281,7 +290,10 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
       : v.lanes ? fmt::format("{} position(s) of {} channel lanes, from a transposed window", v.ur, p.vlen)
       : v.columns ? fmt::format("{} position(s) of {} output-channel lanes, adding to a position-major scratch{}", v.ur,
                                 v.rows, v.compact ? ", reading a tap-segment window" : "")
-            : fmt::format("{} vector(s) of {} positions{}{}{}{}", v.ur, p.vlen, v.compact ? ", reading a tap-segment window" : "",
+            : fmt::format("{} vector(s) of {} positions{}{}{}{}{}", v.ur, p.vlen, v.compact ? ", reading a tap-segment window" : "",
+                          v.edge == row_edge::left    ? ", a row's first, padding its left end"
+                          : v.edge == row_edge::right ? ", a row's last, padding its right end"
+                                                      : "",
                           p.adds_at_run_time(v) ? ", or adding to the output" : "",
                           p.streams(v) ? ", stored past the caches when args->stream" : "",
                           v.trailing ? fmt::format(", and {} trailing position(s) adding to a position-major scratch", v.trailing) : "");

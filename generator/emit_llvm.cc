@@ -70,8 +70,8 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
   auto* vec = llvm::FixedVectorType::get(f32, unsigned(p.vlen));
   const llvm::Align float_align(sizeof(float));
   // conv1d_args (generator/kernel_abi.h), field by field.
-  auto* args_type = llvm::StructType::get(context, {ptr, ptr, ptr, ptr, i64, i64, i64, i64, i64, ptr, i64});
-  enum { kSrc, kWei, kBias, kDst, kSrcStride, kPhaseStride, kDstStride, kAccumulate, kDstColumnStride, kColumns, kStream };
+  auto* args_type = llvm::StructType::get(context, {ptr, ptr, ptr, ptr, i64, i64, i64, i64, i64, ptr, i64, i64});
+  enum { kSrc, kWei, kBias, kDst, kSrcStride, kPhaseStride, kDstStride, kAccumulate, kDstColumnStride, kColumns, kStream, kSrcWrap };
   auto* fn_type = llvm::FunctionType::get(b.getVoidTy(), {ptr}, false);
   // A portable plan may run where the CPU has no FMA: fmuladd fuses only where that is fast.
   llvm::Function* fma = llvm::Intrinsic::getDeclaration(
@@ -98,6 +98,7 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
     llvm::Value* src_stride = field(kSrcStride, i64, "src_stride");
     llvm::Value* phase_stride = field(kPhaseStride, i64, "phase_stride");
     llvm::Value* dst_stride = field(kDstStride, i64, "dst_stride");
+    llvm::Value* src_wrap = v.edge != row_edge::none ? field(kSrcWrap, i64, "src_wrap") : nullptr;
     auto dst_row = [&](int o) {  // output row o of the tile
       return b.CreateInBoundsGEP(f32, dst, b.CreateMul(dst_stride, b.getInt64(std::uint64_t(o))));
     };
@@ -204,7 +205,20 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
         if (op.phase != 0) at = b.CreateAdd(phase_start.at(op.phase), at);
         return b.CreateInBoundsGEP(f32, channel_src, at);
       };
-      auto load_input = [&](const kernel_plan::step_op& op) { return b.CreateAlignedLoad(vec, input_at(op), float_align); };
+      auto load_input = [&](const kernel_plan::step_op& op) -> llvm::Value* {
+        if (!op.edge) return b.CreateAlignedLoad(vec, input_at(op), float_align);
+        // Lane by lane, the padding applied: each a float of the row, or zero.
+        llvm::Value* lanes = zero;
+        const std::vector<lane_source> sources = p.edge_lanes(v, op.offset);
+        for (int l = 0; l < p.vlen; ++l) {
+          const lane_source& lane = sources[std::size_t(l)];
+          if (lane.where == lane_source::from::zero) continue;
+          llvm::Value* at = b.getInt64(std::uint64_t(lane.offset));
+          if (lane.where == lane_source::from::wrapped) at = b.CreateAdd(src_wrap, at);
+          lanes = b.CreateInsertElement(lanes, b.CreateLoad(f32, b.CreateGEP(f32, channel_src, at)), std::uint64_t(l));
+        }
+        return lanes;
+      };
       // A dot tile's column j, src_stride floats after column j - 1; its
       // partial last vector a masked load (the lanes past it neither read nor counted).
       auto load_column = [&](const kernel_plan::step_op& op) -> llvm::Value* {

@@ -14,6 +14,8 @@
 #include <cstddef>
 #include <type_traits>
 
+#include "generator/error.h"
+
 namespace convjit {
 namespace {
 
@@ -56,7 +58,11 @@ std::size_t xbyak_kernel::code_capacity(const kernel_plan& plan) {
     // Trailing columns: per tap a weight vector and an FMA (two on AVX2) a column; a load and store each.
     const std::size_t trailing = std::size_t(v.trailing) * (2 * std::size_t(plan.spec.kernel_size) + 2) +
                                  (v.trailing > 0 ? plan.spec.kernel_size + 2 : 0);
-    bytes += (step + trailing + per_accumulator * v.rows * v.ur + (plan.slide_src ? plan.slide_sources(v.ur) : 0) + 64) *
+    // An edge op's vector: up to three instructions a lane, and a clear.
+    std::size_t edge = 0;
+    if (v.edge != row_edge::none)
+      for (const auto& op : plan.channel_step(v)) edge += op.edge ? 3 * std::size_t(plan.vlen) + 2 : 0;
+    bytes += (step + trailing + edge + per_accumulator * v.rows * v.ur + (plan.slide_src ? plan.slide_sources(v.ur) : 0) + 64) *
                  10 + 16;
   }
   return (bytes + 4095) / 4096 * 4096;
@@ -81,7 +87,11 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
   // A dot tile's column j is at column_base(j / 3) + (j % 3) * src_stride:
   // the bases after src take the phase registers, which it never reads.
   const int column_bases = v.dot ? (ur - 1) / 3 : 0;
-  const int phase_registers = v.reads_phases() ? p.nonzero_phases() : column_bases;
+  // An edge variant (stride 1: no phases) takes the first for its lane
+  // masks and, with circular padding, the second for src + src_wrap.
+  const bool wraps = v.edge != row_edge::none && p.spec.mode == padding_mode::circular;
+  const int edge_registers = v.edge == row_edge::none ? 0 : wraps ? 2 : 1;
+  const int phase_registers = std::max(v.reads_phases() ? p.nonzero_phases() : column_bases, edge_registers);
   for (int i = 0; i < phase_registers; ++i)
     for (const Reg64& r : callee_saved)
       if (r == reg_phases[i]) pushed.push_back(r);
@@ -110,6 +120,12 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
     const Reg64& r = *phase_register(used);
     mov(r, ptr[reg_args + offsetof(conv1d_args, phase_stride)]);
     imul(r, r, used * int(sizeof(float)));
+  }
+  const Reg32 reg_lane_mask = reg_phases[0].cvt32();
+  const Reg64& reg_wrapped = reg_phases[1];
+  if (wraps) {
+    mov(reg_wrapped, ptr[reg_args + offsetof(conv1d_args, src_wrap)]);
+    lea(reg_wrapped, ptr[reg_src + reg_wrapped * int(sizeof(float))]);
   }
   auto column_base = [&](int b) { return b == 0 ? reg_src : reg_phases[b - 1]; };
   for (int b = 1; b <= column_bases; ++b) {
@@ -190,8 +206,43 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
       for (int b = 0; b <= column_bases; ++b) add(column_base(b), step_bytes);
     } else {
       add(reg_src, reg_src_stride);
+      if (wraps) add(reg_wrapped, reg_src_stride);
     }
     add(reg_wei, step_bytes);
+  };
+  // An edge op's vector into `to`, lane by lane as the plan says: runs of
+  // lanes from consecutive floats (one masked load) or from one float (a
+  // masked broadcast), the first run zeroing the lanes no run writes. The
+  // plan gives edge variants to AVX-512 plans only (sliding tiles).
+  auto edge_vector = [&](const Vmm& to, std::int64_t offset) {
+    if constexpr (std::is_same_v<Vmm, Zmm>) {
+      const std::vector<lane_source> lanes = p.edge_lanes(v, offset);
+      bool first_run = true;
+      for (int l = 0; l < p.vlen;) {
+        const lane_source& start = lanes[std::size_t(l)];
+        if (start.where == lane_source::from::zero) {
+          ++l;
+          continue;
+        }
+        const bool same_float = l + 1 < p.vlen && lanes[std::size_t(l + 1)] == start;
+        int end = l + 1;
+        while (end < p.vlen && lanes[std::size_t(end)].where == start.where &&
+               lanes[std::size_t(end)].offset == start.offset + (same_float ? 0 : end - l))
+          ++end;
+        mov(reg_lane_mask, ((1u << end) - 1) & ~((1u << l) - 1));
+        kmovw(k2, reg_lane_mask);
+        const Reg64& base = start.where == lane_source::from::src ? reg_src : reg_wrapped;
+        const Zmm masked = first_run ? Zmm(to.getIdx()) | k2 | T_z : Zmm(to.getIdx()) | k2;
+        if (same_float) vbroadcastss(masked, ptr[base + int(start.offset) * int(sizeof(float))]);
+        else vmovups(masked, ptr[base + int(start.offset - l) * int(sizeof(float))]);
+        first_run = false;
+        l = end;
+      }
+      if (first_run) vxorps(to, to, to);
+    } else {
+      (void)to, (void)offset;
+      throw error(errc::backend_unavailable, "xbyak: edge variants are AVX-512 only");
+    }
   };
   auto channel_step = [&] {
     using kind = kernel_plan::step_op::kind;
@@ -213,7 +264,9 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
       switch (op.what) {
         case kind::load_src: {
           const Vmm to = vmm<Vmm>(v.src_register(op.j));
-          if (!v.dot) {
+          if (op.edge) {
+            edge_vector(to, op.offset);
+          } else if (!v.dot) {
             vmovups(to, src_vector(op));
           } else if (op.lanes == 0) {
             vmovups(to, column_vector(op));
@@ -244,7 +297,10 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
           }
           break;
         case kind::fma_from_memory:
-          if (!v.dot) {
+          if (op.edge) {  // built in the shifted input's register
+            edge_vector(vmm<Vmm>(v.shifted), op.offset);
+            vfmadd231ps(acc(op.o, op.j, op.sum), weight, vmm<Vmm>(v.shifted));
+          } else if (!v.dot) {
             vfmadd231ps(acc(op.o, op.j, op.sum), weight, src_vector(op));
           } else if (op.lanes == 0) {
             vfmadd231ps(acc(op.o, op.j, op.sum), weight, column_vector(op));

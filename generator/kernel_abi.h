@@ -44,6 +44,10 @@ struct conv1d_args {
    * dst_stride keep every vector aligned; read only by variants that stream
    * (kernel_plan::streams). */
   std::int64_t stream;
+  /** Floats from src to the same position one input length on (+L_in) or
+   * back (-L_in): where an edge variant finds circular padding
+   * (kernel_plan::edge_lanes). Read only by those. */
+  std::int64_t src_wrap;
 };
 
 using conv1d_kernel_fn = void (*)(const conv1d_args* args);

@@ -189,12 +189,22 @@ std::vector<kernel_plan::variant> kernel_plan::variants() const {
       all.back().trailing = columns;
       all.back().first_trailing = vector_registers_used();
     }
+  // Edge variants: a sliding tile's registers (the shifted one builds an
+  // edge vector an FMA reads); the left one of ur_w vectors, right ones of every count.
+  if (edge_tiles)
+    for (const row_edge side : {row_edge::left, row_edge::right})
+      for (int ur : side == row_edge::left ? std::vector<int>{ur_w} : position_urs()) {
+        all.push_back({1, ur, false, position_sums(1, ur), false, false, false, ur_w, src_register(0), weight_register()});
+        all.back().shifted = weight_register() + 1;
+        all.back().edge = side;
+      }
   return all;
 }
 
 std::string kernel_plan::variant::name() const {
   if (columns) return fmt::format("{}x{}_columns{}", rows, ur, compact ? "_compact" : "");
   if (trailing > 0) return fmt::format("{}x{}_trailing{}", rows, ur, trailing);
+  if (edge != row_edge::none) return fmt::format("{}x{}_{}_edge", rows, ur, edge == row_edge::left ? "left" : "right");
   return fmt::format("{}x{}{}", rows, ur, compact ? "_compact" : dot ? "_dot" : lanes ? "_lanes" : "");
 }
 
@@ -204,15 +214,6 @@ std::vector<int> kernel_plan::piece_counts(int widest) {
   if (widest > 0) counts.push_back(widest);
   return counts;
 }
-
-namespace {
-// Where `count` is in piece_counts(widest), without building the list.
-int piece_place(int widest, int count) {
-  int place = 0;
-  for (int below = 1; below < count && below < widest; below *= 2) ++place;
-  return place;
-}
-}  // namespace
 
 std::vector<int> kernel_plan::position_urs() const {
   if (lane_ur > 0) return {};
@@ -340,6 +341,17 @@ std::vector<kernel_plan::step_op> kernel_plan::channel_step(const variant& v) co
     for (int m = 0; m < sources; ++m)
       if (used[std::size_t(m)]) ops.push_back({kind::load_src, 0, m, 0, std::int64_t(m) * vlen, 0});
     ops.insert(ops.end(), taps_ops.begin(), taps_ops.end());
+    if (v.edge == row_edge::none) return ops;
+    // An edge variant: the same ops, from the row's start on the left; those
+    // whose vector reaches into the padding take theirs lane by lane.
+    const std::int64_t from_row_start = v.edge == row_edge::left ? -spec.pad_left() : 0;
+    for (step_op& op : ops) {
+      op.offset += from_row_start;
+      if (op.what != kind::load_src && op.what != kind::fma_from_memory) continue;
+      const std::vector<lane_source> lanes = edge_lanes(v, op.offset);
+      for (int l = 0; l < vlen; ++l)
+        op.edge = op.edge || !(lanes[std::size_t(l)] == lane_source{lane_source::from::src, op.offset + l});
+    }
     return ops;
   }
   for (int k = 0; k < int(spec.kernel_size); ++k) {
@@ -399,6 +411,40 @@ std::vector<float> kernel_plan::pack_weights(const float* weight) const {
   return packed;
 }
 
+std::vector<lane_source> kernel_plan::edge_lanes(const variant& v, std::int64_t offset) const {
+  // The call's input spans `span` positions: a left call's from -pad_left
+  // (src is position 0), a right call's to L_in + pad_right (src is its
+  // first, L_in + pad_right - span). Position i of the row, for the lane at
+  // `at` floats from src, is at - 0 on the left and at - (span - pad_right)
+  // + L_in on the right, so its padding source is a constant offset from src
+  // (reflect, replicate), from src + wrap (circular: +L_in on the left, -L_in
+  // on the right), or none (zeros).
+  using from = lane_source::from;
+  const std::int64_t span = std::int64_t(v.ur) * vlen + taps.back().offset;
+  const std::int64_t pad_left = spec.pad_left(), pad_right = spec.pad_right();
+  const bool left = v.edge == row_edge::left;
+  const std::int64_t first = left ? -pad_left : 0;  // the span's first position, in floats from src
+  const std::int64_t row_end = span - pad_right;    // on the right: L_in, in floats from src
+  std::vector<lane_source> lanes(static_cast<std::size_t>(vlen));
+  for (int l = 0; l < vlen; ++l) {
+    const std::int64_t at = offset + l;
+    lane_source& lane = lanes[std::size_t(l)];
+    if (at - first >= span) continue;  // past the taps' reach: read by no output
+    const bool padding = left ? at < 0 : at >= row_end;
+    if (!padding) {
+      lane = {from::src, at};
+      continue;
+    }
+    switch (spec.mode) {
+      case padding_mode::zeros: break;
+      case padding_mode::replicate: lane = {from::src, left ? 0 : row_end - 1}; break;
+      case padding_mode::reflect: lane = {from::src, left ? -at : 2 * (row_end - 1) - at}; break;
+      case padding_mode::circular: lane = {from::wrapped, at}; break;
+    }
+  }
+  return lanes;
+}
+
 kernel_plan::tile_range kernel_plan::in_place_tiles(std::int64_t l_in, std::int64_t l_out) const {
   // Tile t is in place when its outputs are all valid (t * w + w <= L_out),
   // its first tap is past the left padding (t * w >= pad_left) and its last tap
@@ -416,7 +462,7 @@ std::int64_t kernel_plan::window_phase_length() const {
 }
 
 std::string kernel_plan::describe() const {
-  return fmt::format("{} {}: tile {} oc x {}x{} positions{}{}{}{}{}, {}, {} of {} vector registers{}{}{}{}",
+  return fmt::format("{} {}: tile {} oc x {}x{} positions{}{}{}{}{}{}, {}, {} of {} vector registers{}{}{}{}",
                      isa_name(target), depthwise ? "depthwise" : "dense", oc_block, ur_w, vlen,
                      oc_tail ? fmt::format(" (oc tail {})", oc_tail) : "",
                      splits_channels() ? fmt::format(", {} input channels a call", ic_block) : "",
@@ -425,6 +471,7 @@ std::string kernel_plan::describe() const {
                                      : fmt::format(", {} tiles a pass over the weights", tile_group),
                      stream_stores ? ", outputs beyond the caches stored past them" : "",
                      src_in_registers ? "" : slide_src ? ", src sliding through registers" : ", src from memory",
+                     edge_tiles ? ", a row's first and last calls padding in place" : "",
                      compact_windows ? "tap-segment windows"
                                      : fmt::format("{} phase{}", spec.stride, spec.stride == 1 ? "" : "s"),
                      vector_registers_used(), vector_registers(target),
@@ -491,6 +538,7 @@ std::optional<kernel_plan> make_plan(const conv1d_spec& spec, isa target, std::s
     if (target == isa::avx512 && spec.stride == 1 && slide_ur >= kChainsInFlight) {
       plan.slide_src = true;
       plan.ur_w = slide_ur;
+      plan.edge_tiles = spec.pad_left() > 0 || spec.pad_right() > 0;
     }
     // Channel lanes when the channels fill at least half of the lanes they
     // take: a tile of vlen positions, as the driver transposes square blocks
@@ -585,6 +633,7 @@ std::optional<kernel_plan> make_plan(const conv1d_spec& spec, isa target, std::s
                                   plan.vlen * std::int64_t{sizeof(float)};
   if (lane_reach > kMaxDisplacementBytes) plan.lane_ur = 0;  // wide dilations stay on position vectors
   if (plan.depthwise && plan.lane_ur == 0) plan.tile_group = kDepthwiseRowTiles;
+  if (plan.edge_tiles) plan.first_edge_variant = int(plan.variants().size() - 1 - plan.position_urs().size());
   const std::int64_t reach = (plan.taps.back().offset + plan.tile_width()) * std::int64_t{sizeof(float)};
   if (reach > kMaxDisplacementBytes || plan.window_row_floats() * cin_g > (std::int64_t{1} << 28))
     return decline(fmt::format("the receptive field ({} positions) is too wide for the kernel's addressing",

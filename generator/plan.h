@@ -22,6 +22,19 @@ struct tap_source {
   std::int64_t offset;
 };
 
+/** The end of an input row an edge variant's call reads across (kernel_plan::edge_tiles). */
+enum class row_edge : std::uint8_t { none, left, right };
+
+/** Where one lane of an edge variant's input vector comes from: nowhere (zero:
+ * the zeros padding mode, or past the taps' reach), the float `offset` floats
+ * from src, or `offset` floats from src + conv1d_args::src_wrap (circular). */
+struct lane_source {
+  enum class from : std::uint8_t { zero, src, wrapped };
+  from where = from::zero;
+  std::int64_t offset = 0;
+  friend bool operator==(const lane_source&, const lane_source&) = default;
+};
+
 /** How a layer is computed; see make_plan() for the choices.
  *
  * The register tile is oc_block output channels by ur_w vectors of
@@ -137,6 +150,18 @@ struct kernel_plan {
    * driver): stereo.long's 64 MiB output 3.17-3.38 -> 2.47-2.55 ms on one
    * thread (conv1d_bench medians). */
   bool stream_stores = false;
+  /** A padded sliding (depthwise) plan's edge variants: a row's first call
+   * (ur_w vectors from output 0) and its last (any count, ending at L_out)
+   * read the row in place and apply the padding mode themselves, lane by
+   * lane as edge_lanes() says, where other calls whose taps leave the input
+   * read a window the driver fills (convnext1d k15: two of a row's three
+   * calls; a window each cost 15% of the layer's time). Both ends are at
+   * fixed distances from such a call's input, so every lane's source is a
+   * constant of the kernel but for circular padding's wrap, one input length
+   * (conv1d_args::src_wrap). They follow every other variant, from
+   * first_edge_variant: the left one, then the right ones by position_urs(). */
+  bool edge_tiles = false;
+  int first_edge_variant = 0;
 
   int tile_width() const { return ur_w * vlen; }
   /** Phases other than 0 the taps read: each needs a register for its offset. */
@@ -164,6 +189,7 @@ struct kernel_plan {
     // taps), or a dot tile's vectors of the reduction.
     int channel_unroll = 1;
     int shifted = 0;  // the register a shifted input goes through (slide_src)
+    row_edge edge = row_edge::none;  // an edge variant (edge_tiles): the row end its call reads across
     int trailing = 0;        // a whole position tile's trailing columns (trailing_columns), adding to conv1d_args::columns
     int first_trailing = 0;  // trailing column j's accumulator: first_trailing + j
     int acc_register(int o, int column) const { return o * row_registers + column; }
@@ -204,6 +230,11 @@ struct kernel_plan {
     int channel = 0;           // the step's input channel the op reads (< the variant's channel_unroll)
     int src = 0, shift = 0;    // fma_shifted: offset == src * vlen + shift
     int lanes = 0;             // load_src of a dot column's partial last vector: its first `lanes` floats, the rest zero
+    /** load_src or fma_from_memory of an edge variant whose vector reaches
+     * into the padding: its lanes come from edge_lanes(v, offset). A left
+     * edge variant's src is the row's start, so its offsets are all pad_left
+     * less than the same op's in the variant of its count. */
+    bool edge = false;
   };
   std::vector<step_op> channel_step(const variant& v) const;
   /** How many times a kernel runs its step: once per channel_unroll input
@@ -252,6 +283,19 @@ struct kernel_plan {
   /** Whether variant v stores its rows non-temporally when
    * conv1d_args::stream is set: the position tiles of a plan with stream_stores. */
   bool streams(const variant& v) const { return stream_stores && !v.dot && !v.lanes && !v.columns; }
+  /** Lane l of the vector an edge variant's op reads at `offset`: the input
+   * at that position of the row, or the padding mode's value for it. */
+  std::vector<lane_source> edge_lanes(const variant& v, std::int64_t offset) const;
+  /** The edge variant of `side` and `ur` vectors (left: ur_w only). */
+  int edge_variant_index(row_edge side, int ur) const {
+    return first_edge_variant + (side == row_edge::left ? 0 : 1 + piece_place(ur_w, ur));
+  }
+  /** Where `count` is in piece_counts(widest). */
+  static int piece_place(int widest, int count) {
+    int place = 0;
+    for (int below = 1; below < count && below < widest; below *= 2) ++place;
+    return place;
+  }
   /** The lane tile's variant, after the dot tiles. */
   int lane_variant_index() const;
   /** The column tile of `rows` (oc_block or oc_tail) by `ur` (of piece_counts(column_ur)) positions. */

@@ -148,10 +148,11 @@ TEST(plan_test, variant_index_finds_each_variant_once) {
       for (std::size_t i = 0; i < variants.size(); ++i) {
         const auto& v = variants[i];
         EXPECT_TRUE(names.insert(v.name()).second) << text << ": " << v.name();
-        const int index = v.lanes     ? p.lane_variant_index()
-                          : v.columns ? p.column_variant_index(v.rows, v.ur)
-                          : v.trailing ? p.trailing_variant_index(v.rows, v.trailing)
-                                       : p.variant_index(v.rows, v.ur, v.compact, v.dot);
+        const int index = v.lanes                       ? p.lane_variant_index()
+                          : v.columns                   ? p.column_variant_index(v.rows, v.ur)
+                          : v.trailing                  ? p.trailing_variant_index(v.rows, v.trailing)
+                          : v.edge != row_edge::none    ? p.edge_variant_index(v.edge, v.ur)
+                                                        : p.variant_index(v.rows, v.ur, v.compact, v.dot);
         EXPECT_EQ(index, int(i)) << text << ": " << v.name();
         EXPECT_EQ(p.adds_at_run_time(v), p.splits_channels() && !v.dot && !v.lanes && !v.columns) << text;
       }
@@ -462,6 +463,64 @@ TEST(plan_test, short_reductions_write_rows_in_long_runs) {
   }
 }
 
+// An edge variant's ops that reach into the padding take each lane from the
+// position the padding mode names (source_position), read in the row, or
+// zero; the rest of its ops read the row in place. Lanes past the call's
+// span, which no output reads, are zero. A left call's src is the row's
+// start, a right call's the first position of its span, ending at L_in +
+// pad_right; src_wrap is +L_in and -L_in.
+TEST(plan_test, edge_lanes_apply_the_padding_mode) {
+  using from = lane_source::from;
+  for (const char* mode : {"zeros", "reflect", "replicate", "circular"})
+    for (const char* shape : {"Conv1d(8, 8, 15, padding=7, groups=8, padding_mode='{}')",
+                              "Conv1d(3, 3, 31, padding=30, groups=3, padding_mode='{}')",
+                              "Conv1d(2, 2, 5, padding=(2), dilation=9, groups=2, padding_mode='{}')"}) {
+      std::string text = shape;
+      text.replace(text.find("{}"), 2, mode);
+      const kernel_plan p = plan_of(text.c_str(), isa::avx512);
+      ASSERT_TRUE(p.edge_tiles) << text;
+      EXPECT_FALSE(plan_of(text.c_str(), isa::avx2).edge_tiles) << text;
+      int edge_ops = 0;
+      for (const auto& v : p.variants()) {
+        if (v.edge == row_edge::none) continue;
+        const std::int64_t span = std::int64_t(v.ur) * p.vlen + p.taps.back().offset;
+        const std::int64_t length = 2 * span + 3;  // the two ends apart
+        const bool left = v.edge == row_edge::left;
+        const std::int64_t src = left ? 0 : length + p.spec.pad_right() - span, wrap = left ? length : -length;
+        const std::int64_t span_first = left ? -p.spec.pad_left() : src;  // padded positions the call reads
+        for (const auto& op : p.channel_step(v)) {
+          if (op.what != kernel_plan::step_op::kind::load_src && op.what != kernel_plan::step_op::kind::fma_from_memory)
+            continue;
+          const std::vector<lane_source> lanes = p.edge_lanes(v, op.offset);
+          bool plain = true;
+          for (int l = 0; l < p.vlen; ++l) {
+            const lane_source& lane = lanes[std::size_t(l)];
+            const std::int64_t position = src + op.offset + l;
+            SCOPED_TRACE(text + " " + v.name() + " lane " + std::to_string(l) + " at " + std::to_string(position));
+            if (position >= span_first + span) {
+              EXPECT_EQ(lane.where, from::zero);
+              plain = false;
+              continue;
+            }
+            const std::int64_t expected = source_position(p.spec.mode, position, length);
+            plain = plain && position >= 0 && position < length;
+            if (expected < 0) {
+              EXPECT_EQ(lane.where, from::zero);
+              continue;
+            }
+            ASSERT_NE(lane.where, from::zero);
+            EXPECT_EQ(src + (lane.where == from::wrapped ? wrap : 0) + lane.offset, expected);
+          }
+          EXPECT_EQ(op.edge, !plain) << text << " " << v.name() << " at " << op.offset;
+          edge_ops += op.edge;
+        }
+      }
+      EXPECT_GT(edge_ops, 0) << text;
+    }
+  // Unpadded sliding plans have no edge variants.
+  EXPECT_FALSE(plan_of("Conv1d(5, 5, 49, groups=5, bias=False)", isa::avx512).edge_tiles);
+}
+
 // The sliding depthwise tile (stride 1, AVX-512): its whole input vectors
 // loaded first, once each, never past the tile's reach; then each (position,
 // tap) FMA once, reading its tap's input from those registers (itself, or a
@@ -480,6 +539,7 @@ TEST(plan_test, slide_step_covers_every_position_and_tap) {
     for (const auto& v : p.variants()) {
       if (v.dot || v.columns || v.compact) continue;
       const std::int64_t reach = std::int64_t(v.ur - 1) * p.vlen + p.taps.back().offset + p.vlen;  // floats the tile reads
+      const std::int64_t from_row_start = v.edge == row_edge::left ? -p.spec.pad_left() : 0;  // a left edge's src
       std::set<int> loaded;
       std::vector<int> fmas(std::size_t(v.ur * p.spec.kernel_size), 0);
       int tap = -1, shifted = 0, from_memory = 0;
@@ -488,8 +548,8 @@ TEST(plan_test, slide_step_covers_every_position_and_tap) {
           case kind::load_src:
             EXPECT_EQ(tap, -1) << text << ": sources load before the taps";
             EXPECT_EQ(op.phase, 0);
-            EXPECT_EQ(op.offset, std::int64_t(op.j) * p.vlen) << text;
-            EXPECT_LE(op.offset + p.vlen, reach) << text;
+            EXPECT_EQ(op.offset - from_row_start, std::int64_t(op.j) * p.vlen) << text;
+            EXPECT_LE(op.offset - from_row_start + p.vlen, reach) << text;
             EXPECT_LT(op.j, p.slide_sources(v.ur)) << text;
             EXPECT_TRUE(loaded.insert(op.j).second) << text;
             break;
@@ -498,9 +558,9 @@ TEST(plan_test, slide_step_covers_every_position_and_tap) {
           case kind::fma_from_memory: {
             ASSERT_GE(tap, 0) << text;
             EXPECT_EQ(op.phase, 0);
-            EXPECT_EQ(op.offset, p.taps[std::size_t(tap)].offset + std::int64_t(op.j) * p.vlen) << text;
+            EXPECT_EQ(op.offset - from_row_start, p.taps[std::size_t(tap)].offset + std::int64_t(op.j) * p.vlen) << text;
             if (op.what == kind::fma_shifted) {
-              EXPECT_EQ(std::int64_t(op.src) * p.vlen + op.shift, op.offset) << text;
+              EXPECT_EQ(std::int64_t(op.src) * p.vlen + op.shift, op.offset - from_row_start) << text;
               EXPECT_TRUE(loaded.count(op.src)) << text;
               if (op.shift != 0) {
                 EXPECT_TRUE(loaded.count(op.src + 1)) << text;

@@ -2,8 +2,9 @@
 // Writes the model files whose layers the tests compile ahead of time:
 //   golden_layers.txt  every layer of the PyTorch golden corpus that can run
 //   sweep_layers.txt   kAotSweepLayers random layers (tests/random_layers.h), with inputs,
-//                      a few dot tiles that read their columns in place, and
-//                      two outputs stored past the caches
+//                      a few dot tiles that read their columns in place,
+//                      two outputs stored past the caches, and depthwise rows
+//                      padded in place
 // Usage: write_test_models OUT_DIR
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -66,6 +67,10 @@ int main(int argc, char** argv) {
   // stream_test runs the same layers through the JIT backends).
   sweep += "sweep.streamed: Conv1d(2, 16, 7, padding=3) input (1, 2, 525328)\n"
            "sweep.streamed_strided: Conv1d(1, 64, 10, stride=5, bias=False) input (1, 1, 656005)\n";
+  // Depthwise rows whose first and last calls pad in place, in every mode
+  // (sweep_test's sliding_tile_test runs such layers through the JIT backends).
+  for (const char* mode : {"zeros", "reflect", "replicate", "circular"})
+    sweep += fmt::format("sweep.edge_{0}: Conv1d(6, 6, 15, padding=7, groups=6, padding_mode='{0}') input (2, 6, 300)\n", mode);
   write(dir + "/sweep_layers.txt", sweep);
   return 0;
 }

@@ -412,13 +412,13 @@ std::vector<float> kernel_plan::pack_weights(const float* weight) const {
 }
 
 std::vector<lane_source> kernel_plan::edge_lanes(const variant& v, std::int64_t offset) const {
-  // The call's input spans `span` positions: a left call's from -pad_left
-  // (src is position 0), a right call's to L_in + pad_right (src is its
-  // first, L_in + pad_right - span). Position i of the row, for the lane at
-  // `at` floats from src, is at - 0 on the left and at - (span - pad_right)
-  // + L_in on the right, so its padding source is a constant offset from src
-  // (reflect, replicate), from src + wrap (circular: +L_in on the left, -L_in
-  // on the right), or none (zeros).
+  // The call reads `span` padded positions: a left call from -pad_left, with
+  // src at position 0, so `at` floats from src is position `at`; a right
+  // call up to L_in + pad_right, with src at its first position, so the row
+  // ends (position L_in) at row_end = span - pad_right floats from src. Either
+  // way the padding's source is a constant offset from src (reflect,
+  // replicate), from src + wrap (circular: +L_in on the left, -L_in on the
+  // right), or none (zeros).
   using from = lane_source::from;
   const std::int64_t span = std::int64_t(v.ur) * vlen + taps.back().offset;
   const std::int64_t pad_left = spec.pad_left(), pad_right = spec.pad_right();

@@ -154,12 +154,13 @@ struct kernel_plan {
    * (ur_w vectors from output 0) and its last (any count, ending at L_out)
    * read the row in place and apply the padding mode themselves, lane by
    * lane as edge_lanes() says, where other calls whose taps leave the input
-   * read a window the driver fills (convnext1d k15: two of a row's three
-   * calls; a window each cost 15% of the layer's time). Both ends are at
-   * fixed distances from such a call's input, so every lane's source is a
-   * constant of the kernel but for circular padding's wrap, one input length
-   * (conv1d_args::src_wrap). They follow every other variant, from
-   * first_edge_variant: the left one, then the right ones by position_urs(). */
+   * read a window the driver fills (convnext1d k15, two of whose three calls
+   * a row read windows before: 0.254-0.260 -> 0.236-0.240 ms, conv1d_bench
+   * medians). Both ends are at fixed distances from such a call's input, so
+   * every lane's source is a constant of the kernel but for circular
+   * padding's wrap, one input length (conv1d_args::src_wrap). They follow
+   * every other variant, from first_edge_variant: the left one, then the
+   * right ones by position_urs(). */
   bool edge_tiles = false;
   int first_edge_variant = 0;
 

@@ -229,7 +229,7 @@ struct kernel_plan {
     int weight = 0;            // float index in the channel's packed weights
     int sum = 0;               // the partial-sum set an FMA adds into
     int channel = 0;           // the step's input channel the op reads (< the variant's channel_unroll)
-    int src = 0, shift = 0;    // fma_shifted: offset == src * vlen + shift
+    int src = 0, shift = 0;    // fma_shifted: offset == src * vlen + shift (less pad_left in a left edge variant)
     int lanes = 0;             // load_src of a dot column's partial last vector: its first `lanes` floats, the rest zero
     /** load_src or fma_from_memory of an edge variant whose vector reaches
      * into the padding: its lanes come from edge_lanes(v, offset). A left

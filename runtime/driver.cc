@@ -701,10 +701,10 @@ void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bia
 // not 6). A row's first call of ur_w vectors and its last, when their taps
 // leave the input at one end, run the plan's edge variants, which pad in
 // place (kernel_plan::edge_tiles); any other call whose taps leave the input
-// reads a window of its own span, the padding mode applied. Every window of a chunk is filled before its
-// first call runs: a kernel's unaligned loads span two of the fill's stores,
-// which cannot forward, so a kernel reading a window just filled waits for
-// the stores to retire.
+// reads a window of its own span, the padding mode applied. Every window of a
+// chunk is filled before its first call runs: a kernel's unaligned loads span
+// two of the fill's stores, which cannot forward, so a kernel reading a
+// window just filled waits for the stores to retire.
 void run_depthwise_rows(const kernel& k, const float* packed_weight, const float* bias, const ncl_shape& in,
                         const ncl_shape& out, const float* src, float* dst, int threads) {
   const kernel_plan& p = *k.plan;
@@ -722,10 +722,12 @@ void run_depthwise_rows(const kernel& k, const float* packed_weight, const float
     // for every row) and where it lies in the chunk's windows.
     std::optional<window_row_runs> window_runs;
     std::int64_t window = 0;
-    // Or an edge variant's, padding in place: the kernel, the input position
-    // it reads from and conv1d_args::src_wrap.
+    // Else the input position src points at (the call's first, or a left
+    // edge variant's row start), and an edge variant's kernel and
+    // conv1d_args::src_wrap.
+    std::int64_t src_at = 0;
     conv1d_kernel_fn edge = nullptr;
-    std::int64_t edge_src = 0, src_wrap = 0;
+    std::int64_t src_wrap = 0;
   };
   std::vector<std::vector<row_call>> chunk_calls(static_cast<std::size_t>(chunks));
   std::int64_t window_floats = 0;
@@ -749,15 +751,16 @@ void run_depthwise_rows(const kernel& k, const float* packed_weight, const float
     std::int64_t windows = 0;
     for (row_call& call : calls) {
       const std::int64_t input_first = call.first - pad_left, span = call.vectors * vlen + reach;
+      call.src_at = input_first;
       if (input_first >= 0 && input_first + span <= in.l) continue;  // in place
       // The row's first call of ur_w vectors and its last pad in place when
       // their taps leave the input at one end only.
       if (p.edge_tiles && call.first == 0 && call.vectors == p.ur_w && input_first + span <= in.l) {
         call.edge = k.entries[std::size_t(p.edge_variant_index(row_edge::left, call.vectors))];
+        call.src_at = 0;
         call.src_wrap = in.l;
       } else if (p.edge_tiles && input_first >= 0 && call.first + call.vectors * vlen == out.l) {
         call.edge = k.entries[std::size_t(p.edge_variant_index(row_edge::right, call.vectors))];
-        call.edge_src = input_first;
         call.src_wrap = -in.l;
       } else {
         call.window = windows;
@@ -790,7 +793,7 @@ void run_depthwise_rows(const kernel& k, const float* packed_weight, const float
       for (const bool windowed : {false, true})
         for (const row_call& call : calls) {
           if (call.window_runs.has_value() != windowed) continue;
-          a.src = windowed ? windows.data() + call.window : row_in + (call.edge ? call.edge_src : call.first - pad_left);
+          a.src = windowed ? windows.data() + call.window : row_in + call.src_at;
           a.src_stride = windowed ? call.window_runs->count : in.l;
           a.src_wrap = call.src_wrap;
           const bool whole = call.first + call.vectors * vlen <= out.l;  // else an output shorter than a vector

@@ -139,6 +139,11 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
   for (const auto& op : step)
     if (op.lanes > 0) partial_lanes = op.lanes;
   Label lane_mask;  // AVX2: vmaskmovps's mask vector, after the code
+  // AVX2: an edge vector's vmaskmovps masks, after the code: a vector each
+  // of -1, 0, -1, so the first n lanes' mask is n floats before the zeros,
+  // lanes l on's l floats before the second -1s.
+  Label edge_masks;
+  bool uses_edge_masks = false;
   if (partial_lanes > 0 && p.target == isa::avx512) {
     mov(eax, (1u << partial_lanes) - 1);
     kmovw(k1, eax);
@@ -210,13 +215,12 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
     }
     add(reg_wei, step_bytes);
   };
-  // An edge op's vector into `to`, lane by lane as the plan says: runs of
-  // lanes from consecutive floats (one masked load) or from one float (a
-  // masked broadcast), the first run zeroing the lanes no run writes. The
-  // plan gives edge variants to AVX-512 plans only (sliding tiles).
+  // An edge op's vector into `to`, lane by lane as the plan says. AVX-512:
+  // runs of lanes from consecutive floats (one masked load) or from one float
+  // (a masked broadcast), the first run zeroing the lanes no run writes.
   auto edge_vector = [&](const Vmm& to, std::int64_t offset) {
+    const std::vector<lane_source> lanes = p.edge_lanes(v, offset);
     if constexpr (std::is_same_v<Vmm, Zmm>) {
-      const std::vector<lane_source> lanes = p.edge_lanes(v, offset);
       bool first_run = true;
       for (int l = 0; l < p.vlen;) {
         const lane_source& start = lanes[std::size_t(l)];
@@ -240,8 +244,50 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
       }
       if (first_run) vxorps(to, to, to);
     } else {
-      (void)to, (void)offset;
-      throw error(errc::backend_unavailable, "xbyak: edge variants are AVX-512 only");
+      // AVX2 has no mask registers: a run of consecutive floats that starts
+      // or ends the vector is one vmaskmovps (its mask from edge_masks); any
+      // other run a broadcast, of its one float or lane by lane. Every run
+      // after the first goes through the scratch register and is blended in.
+      struct run {
+        int first, end;
+        bool masked;
+      };
+      std::vector<run> runs;
+      bool zero_lanes = false;
+      for (int l = 0; l < p.vlen;) {
+        const lane_source& start = lanes[std::size_t(l)];
+        if (start.where == lane_source::from::zero) {
+          zero_lanes = true;
+          ++l;
+          continue;
+        }
+        int same = l + 1, consecutive = l + 1;
+        while (same < p.vlen && lanes[std::size_t(same)] == start) ++same;
+        while (consecutive < p.vlen && lanes[std::size_t(consecutive)].where == start.where &&
+               lanes[std::size_t(consecutive)].offset == start.offset + (consecutive - l))
+          ++consecutive;
+        const bool masked = consecutive - l > 1 && (l == 0 || consecutive == p.vlen);
+        runs.push_back({l, masked ? consecutive : same, masked});
+        l = runs.back().end;
+      }
+      // Zero lanes stay zero under a masked first run, else under zeros first.
+      const bool zeros_first = runs.empty() || (zero_lanes && !runs.front().masked);
+      if (zeros_first) vxorps(to, to, to);
+      const Vmm scratch = vmm<Vmm>(v.edge_scratch);
+      for (const run& r : runs) {
+        const bool into_to = &r == &runs.front() && !zeros_first;
+        const Vmm into = into_to ? to : scratch;
+        const lane_source& start = lanes[std::size_t(r.first)];
+        const Reg64& base = start.where == lane_source::from::src ? reg_src : reg_wrapped;
+        if (r.masked) {
+          vmovups(into, ptr[rip + edge_masks + (r.first == 0 ? p.vlen - r.end : 2 * p.vlen - r.first) * int(sizeof(float))]);
+          vmaskmovps(into, into, ptr[base + int(start.offset - r.first) * int(sizeof(float))]);
+        } else {
+          vbroadcastss(into, ptr[base + int(start.offset) * int(sizeof(float))]);
+        }
+        if (!into_to) vblendps(to, to, scratch, std::uint8_t(((1u << r.end) - 1) & ~((1u << r.first) - 1)));
+      }
+      uses_edge_masks = uses_edge_masks || std::any_of(runs.begin(), runs.end(), [](const run& r) { return r.masked; });
     }
   };
   auto channel_step = [&] {
@@ -422,6 +468,10 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
   if (partial_lanes > 0 && p.target != isa::avx512) {
     L(lane_mask);
     for (int lane = 0; lane < p.vlen; ++lane) dd(lane < partial_lanes ? 0xffffffffu : 0u);
+  }
+  if (uses_edge_masks) {
+    L(edge_masks);
+    for (int lane = 0; lane < 3 * p.vlen; ++lane) dd(lane / p.vlen == 1 ? 0u : 0xffffffffu);
   }
 }
 

@@ -189,13 +189,17 @@ std::vector<kernel_plan::variant> kernel_plan::variants() const {
       all.back().trailing = columns;
       all.back().first_trailing = vector_registers_used();
     }
-  // Edge variants: a sliding tile's registers (the shifted one builds an
-  // edge vector an FMA reads); the left one of ur_w vectors, right ones of every count.
-  if (edge_tiles)
+  // Edge variants, per block: a position tile's registers (the one after
+  // the weight builds an edge vector an FMA reads); the left one of ur_w
+  // vectors, right ones of every count.
+  for (int rows : {oc_block, oc_tail})
     for (const row_edge side : {row_edge::left, row_edge::right})
       for (int ur : side == row_edge::left ? std::vector<int>{ur_w} : position_urs()) {
-        all.push_back({1, ur, false, position_sums(1, ur), false, false, false, ur_w, src_register(0), weight_register()});
+        if (!edge_tiles || rows == 0) continue;
+        all.push_back(
+            {rows, ur, false, position_sums(rows, ur), false, false, false, ur_w, src_register(0), weight_register()});
         all.back().shifted = weight_register() + 1;
+        if (!slide_src) all.back().edge_scratch = src_in_registers ? weight_register() : weight_register() + 2;
         all.back().edge = side;
       }
   return all;
@@ -341,18 +345,7 @@ std::vector<kernel_plan::step_op> kernel_plan::channel_step(const variant& v) co
     for (int m = 0; m < sources; ++m)
       if (used[std::size_t(m)]) ops.push_back({kind::load_src, 0, m, 0, std::int64_t(m) * vlen, 0});
     ops.insert(ops.end(), taps_ops.begin(), taps_ops.end());
-    if (v.edge == row_edge::none) return ops;
-    // An edge variant: the same ops, from the row's start on the left; those
-    // whose vector reaches into the padding take theirs lane by lane.
-    const std::int64_t from_row_start = v.edge == row_edge::left ? -spec.pad_left() : 0;
-    for (step_op& op : ops) {
-      op.offset += from_row_start;
-      if (op.what != kind::load_src && op.what != kind::fma_from_memory) continue;
-      const std::vector<lane_source> lanes = edge_lanes(v, op.offset);
-      for (int l = 0; l < vlen; ++l)
-        op.edge = op.edge || !(lanes[std::size_t(l)] == lane_source{lane_source::from::src, op.offset + l});
-    }
-    return ops;
+    return edge_ops(v, std::move(ops));
   }
   for (int k = 0; k < int(spec.kernel_size); ++k) {
     // A compact window holds tap k's inputs at k * tile_width(): no phases.
@@ -378,6 +371,21 @@ std::vector<kernel_plan::step_op> kernel_plan::channel_step(const variant& v) co
     if (v.trailing > 0) ops.push_back({kind::load_weight, 0, 0, 0, 0, k * v.rows});
     for (int j = 0; j < v.trailing; ++j)
       ops.push_back({kind::fma_trailing, 0, j, phase, offset + std::int64_t(v.ur) * vlen + j, 0});
+  }
+  return edge_ops(v, std::move(ops));
+}
+
+std::vector<kernel_plan::step_op> kernel_plan::edge_ops(const variant& v, std::vector<step_op> ops) const {
+  // An edge variant: the same ops, from the row's start on the left; those
+  // whose vector reaches into the padding take theirs lane by lane.
+  if (v.edge == row_edge::none) return ops;
+  const std::int64_t from_row_start = v.edge == row_edge::left ? -spec.pad_left() : 0;
+  for (step_op& op : ops) {
+    op.offset += from_row_start;
+    if (op.what != step_op::kind::load_src && op.what != step_op::kind::fma_from_memory) continue;
+    const std::vector<lane_source> lanes = edge_lanes(v, op.offset);
+    for (int l = 0; l < vlen; ++l)
+      op.edge = op.edge || !(lanes[std::size_t(l)] == lane_source{lane_source::from::src, op.offset + l});
   }
   return ops;
 }
@@ -471,7 +479,7 @@ std::string kernel_plan::describe() const {
                                      : fmt::format(", {} tiles a pass over the weights", tile_group),
                      stream_stores ? ", outputs beyond the caches stored past them" : "",
                      src_in_registers ? "" : slide_src ? ", src sliding through registers" : ", src from memory",
-                     edge_tiles ? ", a row's first and last calls padding in place" : "",
+                     edge_tiles ? ", edge tiles padding in place" : "",
                      compact_windows ? "tap-segment windows"
                                      : fmt::format("{} phase{}", spec.stride, spec.stride == 1 ? "" : "s"),
                      vector_registers_used(), vector_registers(target),
@@ -569,6 +577,11 @@ std::optional<kernel_plan> make_plan(const conv1d_spec& spec, isa target, std::s
   }
   plan.oc_tail = int(cout_g % plan.oc_block);
   plan.compact_windows = spec.kernel_size * plan.tile_width() < spec.stride * plan.window_phase_length();
+  // A dense layer's first and last tiles pad in place where they read phase
+  // 0 (stride 1) and registers are left for an edge vector an FMA reads (and
+  // its scratch on AVX2).
+  if (!plan.depthwise && spec.stride == 1 && !plan.compact_windows && (spec.pad_left() > 0 || spec.pad_right() > 0))
+    plan.edge_tiles = plan.src_in_registers || plan.weight_register() + 2 < registers;
 
   // Input channels per call: the largest divisor of C_in/groups whose input
   // (a window row, or the taps' reach in place) and block weights fit
@@ -633,7 +646,9 @@ std::optional<kernel_plan> make_plan(const conv1d_spec& spec, isa target, std::s
                                   plan.vlen * std::int64_t{sizeof(float)};
   if (lane_reach > kMaxDisplacementBytes) plan.lane_ur = 0;  // wide dilations stay on position vectors
   if (plan.depthwise && plan.lane_ur == 0) plan.tile_group = kDepthwiseRowTiles;
-  if (plan.edge_tiles) plan.first_edge_variant = int(plan.variants().size() - 1 - plan.position_urs().size());
+  if (plan.edge_tiles)
+    plan.first_edge_variant =
+        int(plan.variants().size() - (1 + plan.position_urs().size()) * (plan.oc_tail > 0 ? 2 : 1));
   const std::int64_t reach = (plan.taps.back().offset + plan.tile_width()) * std::int64_t{sizeof(float)};
   if (reach > kMaxDisplacementBytes || plan.window_row_floats() * cin_g > (std::int64_t{1} << 28))
     return decline(fmt::format("the receptive field ({} positions) is too wide for the kernel's addressing",

@@ -47,13 +47,14 @@ struct lane_source {
  * read straight from memory by the FMAs.
  *
  * Output positions are cut into tiles of tile_width(); a tile reads its input
- * in place when the stride is 1 and none of its taps leaves [0, L_in);
- * otherwise (the left and right regions, the partial last tile, every tile of a
- * strided layer) the driver gives it a window of the input with the padding
- * mode applied and the phases split. A depthwise row of stride 1, whose tiles
+ * in place when the stride is 1 and none of its taps leaves [0, L_in), or
+ * when it is an edge tile (edge_tiles) that pads the row itself; otherwise
+ * (padding wider than a tile, a partial last tile, every tile of a strided
+ * layer) the driver gives it a window of the input with the padding mode
+ * applied and the phases split. A depthwise row of stride 1, whose tiles
  * come in pieces, ends in a piece moved back to end at the row's end, so no
- * tile is partial, and only calls whose taps leave the input read a window.
- * L_in and N are run-time values: a new length never needs a new plan. */
+ * tile is partial. L_in and N are run-time values: a new length never needs
+ * a new plan. */
 struct kernel_plan {
   conv1d_spec spec;
   isa target = isa::scalar;
@@ -150,17 +151,19 @@ struct kernel_plan {
    * driver): stereo.long's 64 MiB output 3.17-3.38 -> 2.47-2.55 ms on one
    * thread (conv1d_bench medians). */
   bool stream_stores = false;
-  /** A padded sliding (depthwise) plan's edge variants: a row's first call
-   * (ur_w vectors from output 0) and its last (any count, ending at L_out)
-   * read the row in place and apply the padding mode themselves, lane by
-   * lane as edge_lanes() says, where other calls whose taps leave the input
-   * read a window the driver fills (convnext1d k15, two of whose three calls
-   * a row read windows before: 0.254-0.260 -> 0.236-0.240 ms, conv1d_bench
-   * medians). Both ends are at fixed distances from such a call's input, so
-   * every lane's source is a constant of the kernel but for circular
-   * padding's wrap, one input length (conv1d_args::src_wrap). They follow
-   * every other variant, from first_edge_variant: the left one, then the
-   * right ones by position_urs(). */
+  /** Edge variants, for a padded plan of stride 1 that reads phase rows (a
+   * sliding depthwise plan, or a dense one with the registers): a row's
+   * first tile (ur_w vectors from output 0) and its last (any count, ending
+   * at L_out) read the row in place and apply the padding mode themselves,
+   * lane by lane as edge_lanes() says, where other tiles whose taps leave
+   * the input read a window the driver fills (convnext1d k15, two of whose
+   * three calls a row read windows before: 0.254-0.260 -> 0.236-0.240 ms,
+   * conv1d_bench medians; dense layers, whose windows are a small share of
+   * their work, within noise). Both ends are at fixed distances from such a
+   * tile's input, so every lane's source is a constant of the kernel but for
+   * circular padding's wrap, one input length (conv1d_args::src_wrap). They
+   * follow every other variant, from first_edge_variant, per block (oc_block
+   * rows, then oc_tail): the left one, then the right ones by position_urs(). */
   bool edge_tiles = false;
   int first_edge_variant = 0;
 
@@ -189,7 +192,12 @@ struct kernel_plan {
     // Input channels a step covers (a column tile's few chains need more
     // taps), or a dot tile's vectors of the reduction.
     int channel_unroll = 1;
-    int shifted = 0;  // the register a shifted input goes through (slide_src)
+    int shifted = 0;  // the register a shifted input goes through (slide_src), or an edge vector an FMA reads
+    /** AVX2 (no mask registers): the register an edge vector's lanes pass
+     * through before they are blended in: the weight's when src vectors are
+     * loaded (it is free until their tap's broadcast), else the one after
+     * shifted. Sliding plans (AVX-512 only) have none. */
+    int edge_scratch = 0;
     row_edge edge = row_edge::none;  // an edge variant (edge_tiles): the row end its call reads across
     int trailing = 0;        // a whole position tile's trailing columns (trailing_columns), adding to conv1d_args::columns
     int first_trailing = 0;  // trailing column j's accumulator: first_trailing + j
@@ -238,6 +246,8 @@ struct kernel_plan {
     bool edge = false;
   };
   std::vector<step_op> channel_step(const variant& v) const;
+  /** An edge variant's ops from its counterpart's: offsets from its src, `edge` set. */
+  std::vector<step_op> edge_ops(const variant& v, std::vector<step_op> ops) const;
   /** How many times a kernel runs its step: once per channel_unroll input
    * channels, per channel_unroll vectors of a dot tile's reduction, or once
    * for a lane tile, whose step covers the whole reduction. Within a step, the
@@ -287,9 +297,11 @@ struct kernel_plan {
   /** Lane l of the vector an edge variant's op reads at `offset`: the input
    * at that position of the row, or the padding mode's value for it. */
   std::vector<lane_source> edge_lanes(const variant& v, std::int64_t offset) const;
-  /** The edge variant of `side` and `ur` vectors (left: ur_w only). */
-  int edge_variant_index(row_edge side, int ur) const {
-    return first_edge_variant + (side == row_edge::left ? 0 : 1 + piece_place(ur_w, ur));
+  /** The edge variant of `side`, `rows` (oc_block or oc_tail) and `ur` vectors (left: ur_w only). */
+  int edge_variant_index(row_edge side, int rows, int ur) const {
+    const int per_block = 1 + int(position_urs().size());
+    return first_edge_variant + (rows == oc_block ? 0 : per_block) +
+           (side == row_edge::left ? 0 : 1 + (tiles_in_pieces() ? piece_place(ur_w, ur) : ur - 1));
   }
   /** Where `count` is in piece_counts(widest). */
   static int piece_place(int widest, int count) {

@@ -756,11 +756,11 @@ void run_depthwise_rows(const kernel& k, const float* packed_weight, const float
       // The row's first call of ur_w vectors and its last pad in place when
       // their taps leave the input at one end only.
       if (p.edge_tiles && call.first == 0 && call.vectors == p.ur_w && input_first + span <= in.l) {
-        call.edge = k.entries[std::size_t(p.edge_variant_index(row_edge::left, call.vectors))];
+        call.edge = k.entries[std::size_t(p.edge_variant_index(row_edge::left, 1, call.vectors))];
         call.src_at = 0;
         call.src_wrap = in.l;
       } else if (p.edge_tiles && input_first >= 0 && call.first + call.vectors * vlen == out.l) {
-        call.edge = k.entries[std::size_t(p.edge_variant_index(row_edge::right, call.vectors))];
+        call.edge = k.entries[std::size_t(p.edge_variant_index(row_edge::right, 1, call.vectors))];
         call.src_wrap = -in.l;
       } else {
         call.window = windows;
@@ -912,6 +912,21 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
   // which would evict from L1 the weights a column tile reads after the
   // position tile.
   const std::int64_t last_phase_length = p.compact_windows ? window_phase_length : last_window_row;
+  // Edge tiles (kernel_plan::edge_tiles) read their rows in place and pad
+  // them themselves: the first tile when its taps leave the input at the left
+  // end only, and a last tile of whole vectors ending at the output's end
+  // (moved back, or exactly) when they leave it at the right end only.
+  const bool left_edge = p.edge_tiles && last_tile > 0 && tile_width + p.taps.back().offset - pad_left <= in.l;
+  const bool right_edge = p.edge_tiles && !trailing && !last_columns && !last_on_dot_tiles &&
+                          (moved_back > 0 || last_valid == std::int64_t(last_ur) * p.vlen) &&
+                          p.position_piece(last_ur) == last_ur && out.l - std::int64_t(last_ur) * p.vlen >= pad_left;
+  conv1d_kernel_fn edge_entries[2][2] = {};  // [tail block][left, right]
+  for (int tail = 0; tail < 2 && p.edge_tiles; ++tail) {
+    const int rows = tail ? p.oc_tail : p.oc_block;
+    if (rows == 0) continue;
+    edge_entries[tail][0] = k.entries[std::size_t(p.edge_variant_index(row_edge::left, rows, p.ur_w))];
+    if (right_edge) edge_entries[tail][1] = k.entries[std::size_t(p.edge_variant_index(row_edge::right, rows, last_ur))];
+  }
 
   const copy_function copy_row = copy_for(p.target);
   const std::int64_t channel_blocks = cin_g == 0 ? 1 : cin_g / p.ic_block;  // no input channels: the bias
@@ -938,6 +953,7 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
     // loop's time in stereo.long's 48-position tiles).
     std::vector<conv1d_args> args(std::size_t(p.tile_group));
     std::vector<char> windowed(std::size_t(p.tile_group));
+    std::vector<row_edge> edges(std::size_t(p.tile_group));
     // Each thread takes a contiguous share of the items, as a static schedule
     // would, and runs them tile_group at a time.
     const int team = omp_get_num_threads(), thread = omp_get_thread_num();
@@ -957,6 +973,12 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
         const std::int64_t tile = first_tile + j;
         // A moved-back last tile too; a tile with trailing columns reads past its own end.
         windowed[j] = tile < middle.first || tile >= middle.end || (trailing && tile == last_tile);
+        edges[j] = !windowed[j]                        ? row_edge::none
+                   : tile == 0 && left_edge            ? row_edge::left
+                   : tile == last_tile && right_edge ? row_edge::right
+                                                       : row_edge::none;
+        windowed[j] = windowed[j] && edges[j] == row_edge::none;
+        args[j].src_wrap = edges[j] == row_edge::left ? in.l : -in.l;  // circular padding's wrap
         const std::int64_t phase_length = tile == last_tile ? last_phase_length : window_phase_length;
         args[j].src_stride = !windowed[j] ? in.l : p.compact_windows ? window_row_floats : phase_length * s.stride;
         args[j].phase_stride = windowed[j] ? phase_length : 0;
@@ -986,8 +1008,9 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
             build_window(p, src_rows, in.l, p.window_first(tile) - (last ? moved_back * s.stride : 0), c, p.ic_block,
                          last ? last_phase_length : window_phase_length, last ? last_window_row : window_phase_length,
                          window.data() + j * window_floats);
-          } else {
-            args[j].src = src_rows + c * in.l + tile * tile_width - pad_left;
+          } else {  // a left edge tile's src is the row's start
+            args[j].src = src_rows + c * in.l +
+                          (edges[j] == row_edge::left ? 0 : tile * tile_width - (tile == last_tile ? moved_back : 0) - pad_left);
           }
           // The next block's input: a later one could leave L2 again, as a
           // layer's weights stream through it for every tile.
@@ -1014,7 +1037,7 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
             // Most calls: a whole tile, no output to prefetch, its arguments set
             // from the block's without the general case's work (wav2vec2.conv0's
             // 240-FMA calls: 0.171-0.181 -> 0.154-0.168 ms, conv1d_bench medians).
-            if (!last && !prefetch_outputs && !(windowed[j] && p.compact_windows)) {
+            if (!last && !prefetch_outputs && !(windowed[j] && p.compact_windows) && edges[j] == row_edge::none) {
               a.dst = block_dst + tile * tile_width;
               a.stream = stream;
               whole_tile[tail_block](&a);
@@ -1036,7 +1059,9 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
               prefetch_output(dst + (n * out.c + g * cout_g + next.first_channel) * out.l + next_tile * tile_width, next.rows,
                               out.l, std::min(tile_width, out.l - next_tile * tile_width));
             }
-            if (last && trailing) {
+            if (edges[j] != row_edge::none) {
+              edge_entries[tail_block][edges[j] == row_edge::right](&a);
+            } else if (last && trailing) {
               a.columns = columns.data() + b * std::size_t(column_floats);
               trailing_entries[tail_block][std::size_t(last_columns - 1)](&a);
             } else if (ur == p.ur_w) {

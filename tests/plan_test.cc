@@ -24,7 +24,8 @@ const char* const kSpecs[] = {
     "Conv1d(512, 512, 3, stride=2, padding=1)", "Conv1d(80, 512, 3, padding=1)", "Conv1d(1, 512, 10, stride=5)",
     "Conv1d(256, 256, 31, padding=15, groups=256)", "Conv1d(100, 100, 1)", "Conv1d(5, 5, 49, groups=5, bias=False)",
     "Conv1d(64, 128, 2, dilation=512)", "Conv1d(6, 10, 7, stride=3, padding=4, groups=2, padding_mode='reflect')",
-    "Conv1d(3, 7, 5, stride=8, dilation=3, padding_mode='circular', padding=6)", "Conv1d(8, 16, 3, groups=8)"};
+    "Conv1d(3, 7, 5, stride=8, dilation=3, padding_mode='circular', padding=6)", "Conv1d(8, 16, 3, groups=8)",
+    "Conv1d(6, 1, 7, padding=5, dilation=2, padding_mode='replicate')"};
 
 TEST(plan_test, register_budget_holds) {
   for (isa target : {isa::scalar, isa::avx2, isa::avx512})
@@ -51,6 +52,16 @@ TEST(plan_test, register_budget_holds) {
           EXPECT_LE(v.first_src + p.slide_sources(v.ur), v.weight) << text;
           EXPECT_EQ(v.shifted, v.weight + 1) << text;
           EXPECT_LT(v.shifted, vector_registers(target)) << text;
+        }
+        if (v.edge != row_edge::none) {  // a position tile's registers, then one for an edge vector an FMA reads
+          EXPECT_EQ(v.shifted, v.weight + 1) << text;
+          if (!p.src_in_registers) {
+            EXPECT_LT(v.shifted, vector_registers(target)) << text;
+          }
+          if (!p.slide_src) {  // AVX2's scratch: the weight, free while src vectors load, or one more
+            EXPECT_EQ(v.edge_scratch, p.src_in_registers ? v.weight : v.shifted + 1) << text;
+            EXPECT_LT(v.edge_scratch, vector_registers(target)) << text;
+          }
         }
         if (v.trailing > 0) {  // a whole tile's registers, then an accumulator a trailing column
           EXPECT_EQ(v.ur, p.ur_w) << text;
@@ -83,10 +94,11 @@ TEST(plan_test, channel_step_covers_every_fma_once) {
         std::vector<int> trailing_fmas(std::size_t(v.trailing * p.spec.kernel_size), 0);
         std::vector<std::int64_t> loaded(std::size_t(v.ur), -1);
         int weight = -1, tap = -1, vector_tap = -1;
+        const std::int64_t from_row_start = v.edge == row_edge::left ? -p.spec.pad_left() : 0;  // a left edge's src
         for (const auto& op : p.channel_step(v)) {
           switch (op.what) {
             case kind::load_src:
-              loaded[std::size_t(op.j)] = op.phase * 1000000 + op.offset - op.j * p.vlen;
+              loaded[std::size_t(op.j)] = op.phase * 1000000 + op.offset - from_row_start - op.j * p.vlen;
               break;
             case kind::broadcast_weight:
               weight = op.weight;
@@ -123,7 +135,7 @@ TEST(plan_test, channel_step_covers_every_fma_once) {
               const tap_source& t = p.taps[std::size_t(tap)];
               const std::int64_t at = v.compact ? std::int64_t(tap) * p.tile_width() : t.phase * 1000000 + t.offset;
               if (op.what != kind::fma_from_memory) EXPECT_EQ(loaded[std::size_t(op.j)], at) << text;
-              else EXPECT_EQ(op.phase * 1000000 + op.offset - op.j * p.vlen, at) << text;
+              else EXPECT_EQ(op.phase * 1000000 + op.offset - from_row_start - op.j * p.vlen, at) << text;
               EXPECT_EQ(op.what != kind::fma_from_memory, p.src_in_registers);
               ++fmas[std::size_t((tap * v.rows + op.o) * v.ur + op.j)];
               EXPECT_EQ(op.sum, tap % v.sums);
@@ -151,7 +163,7 @@ TEST(plan_test, variant_index_finds_each_variant_once) {
         const int index = v.lanes                       ? p.lane_variant_index()
                           : v.columns                   ? p.column_variant_index(v.rows, v.ur)
                           : v.trailing                  ? p.trailing_variant_index(v.rows, v.trailing)
-                          : v.edge != row_edge::none    ? p.edge_variant_index(v.edge, v.ur)
+                          : v.edge != row_edge::none    ? p.edge_variant_index(v.edge, v.rows, v.ur)
                                                         : p.variant_index(v.rows, v.ur, v.compact, v.dot);
         EXPECT_EQ(index, int(i)) << text << ": " << v.name();
         EXPECT_EQ(p.adds_at_run_time(v), p.splits_channels() && !v.dot && !v.lanes && !v.columns) << text;
@@ -468,18 +480,23 @@ TEST(plan_test, short_reductions_write_rows_in_long_runs) {
 // zero; the rest of its ops read the row in place. Lanes past the call's
 // span, which no output reads, are zero. A left call's src is the row's
 // start, a right call's the first position of its span, ending at L_in +
-// pad_right; src_wrap is +L_in and -L_in.
+// pad_right; src_wrap is +L_in and -L_in. Sliding depthwise plans (AVX-512)
+// and dense plans of stride 1 (every ISA) have edge variants.
 TEST(plan_test, edge_lanes_apply_the_padding_mode) {
   using from = lane_source::from;
   for (const char* mode : {"zeros", "reflect", "replicate", "circular"})
     for (const char* shape : {"Conv1d(8, 8, 15, padding=7, groups=8, padding_mode='{}')",
                               "Conv1d(3, 3, 31, padding=30, groups=3, padding_mode='{}')",
-                              "Conv1d(2, 2, 5, padding=(2), dilation=9, groups=2, padding_mode='{}')"}) {
+                              "Conv1d(2, 2, 5, padding=(2), dilation=9, groups=2, padding_mode='{}')",
+                              "Conv1d(4, 20, 3, padding=1, padding_mode='{}')",
+                              "Conv1d(6, 1, 7, padding=5, dilation=2, padding_mode='{}')",
+                              "Conv1d(4, 6, 4, padding=3, groups=2, padding_mode='{}')"})
+      for (isa target : {isa::avx512, isa::avx2, isa::scalar}) {
       std::string text = shape;
       text.replace(text.find("{}"), 2, mode);
-      const kernel_plan p = plan_of(text.c_str(), isa::avx512);
-      ASSERT_TRUE(p.edge_tiles) << text;
-      EXPECT_FALSE(plan_of(text.c_str(), isa::avx2).edge_tiles) << text;
+      const kernel_plan p = plan_of(text.c_str(), target);
+      ASSERT_EQ(p.edge_tiles, !p.depthwise || target == isa::avx512) << text;
+      if (!p.edge_tiles) continue;
       int edge_ops = 0;
       for (const auto& v : p.variants()) {
         if (v.edge == row_edge::none) continue;
@@ -517,8 +534,10 @@ TEST(plan_test, edge_lanes_apply_the_padding_mode) {
       }
       EXPECT_GT(edge_ops, 0) << text;
     }
-  // Unpadded sliding plans have no edge variants.
+  // Unpadded or strided plans have no edge variants.
   EXPECT_FALSE(plan_of("Conv1d(5, 5, 49, groups=5, bias=False)", isa::avx512).edge_tiles);
+  EXPECT_FALSE(plan_of("Conv1d(5, 8, 3)", isa::avx512).edge_tiles);
+  EXPECT_FALSE(plan_of("Conv1d(5, 8, 3, stride=2, padding=1)", isa::avx512).edge_tiles);
 }
 
 // The sliding depthwise tile (stride 1, AVX-512): its whole input vectors

@@ -21,6 +21,7 @@ inline vec4 load_first4(const float* p, int n) {  // a dot column's partial last
   return v;
 }
 inline vec4 splat4(float x) { return vec4{x, x, x, x}; }
+inline vec4 lanes4(float a, float b, float c, float d) { return vec4{a, b, c, d}; }
 inline vec4 fmadd4(vec4 a, vec4 b, vec4 acc) { return a * b + acc; }
 inline vec4 add4(vec4 a, vec4 b) { return a + b; }
 inline float sum_lanes4(vec4 v) { return (v[0] + v[2]) + (v[1] + v[3]); }  // halving, as every backend
@@ -36,6 +37,7 @@ inline vec4 load_first4(const float* p, int n) {
   return v;
 }
 inline vec4 splat4(float x) { return vec4{{x, x, x, x}}; }
+inline vec4 lanes4(float a, float b, float c, float d) { return vec4{{a, b, c, d}}; }
 inline vec4 fmadd4(vec4 a, vec4 b, vec4 acc) {
   for (int l = 0; l < 4; ++l) acc.lane[l] += a.lane[l] * b.lane[l];
   return acc;

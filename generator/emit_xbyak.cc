@@ -14,8 +14,6 @@
 #include <cstddef>
 #include <type_traits>
 
-#include "generator/error.h"
-
 namespace convjit {
 namespace {
 

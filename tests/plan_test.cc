@@ -492,48 +492,48 @@ TEST(plan_test, edge_lanes_apply_the_padding_mode) {
                               "Conv1d(6, 1, 7, padding=5, dilation=2, padding_mode='{}')",
                               "Conv1d(4, 6, 4, padding=3, groups=2, padding_mode='{}')"})
       for (isa target : {isa::avx512, isa::avx2, isa::scalar}) {
-      std::string text = shape;
-      text.replace(text.find("{}"), 2, mode);
-      const kernel_plan p = plan_of(text.c_str(), target);
-      ASSERT_EQ(p.edge_tiles, !p.depthwise || target == isa::avx512) << text;
-      if (!p.edge_tiles) continue;
-      int edge_ops = 0;
-      for (const auto& v : p.variants()) {
-        if (v.edge == row_edge::none) continue;
-        const std::int64_t span = std::int64_t(v.ur) * p.vlen + p.taps.back().offset;
-        const std::int64_t length = 2 * span + 3;  // the two ends apart
-        const bool left = v.edge == row_edge::left;
-        const std::int64_t src = left ? 0 : length + p.spec.pad_right() - span, wrap = left ? length : -length;
-        const std::int64_t span_first = left ? -p.spec.pad_left() : src;  // padded positions the call reads
-        for (const auto& op : p.channel_step(v)) {
-          if (op.what != kernel_plan::step_op::kind::load_src && op.what != kernel_plan::step_op::kind::fma_from_memory)
-            continue;
-          const std::vector<lane_source> lanes = p.edge_lanes(v, op.offset);
-          bool plain = true;
-          for (int l = 0; l < p.vlen; ++l) {
-            const lane_source& lane = lanes[std::size_t(l)];
-            const std::int64_t position = src + op.offset + l;
-            SCOPED_TRACE(text + " " + v.name() + " lane " + std::to_string(l) + " at " + std::to_string(position));
-            if (position >= span_first + span) {
-              EXPECT_EQ(lane.where, from::zero);
-              plain = false;
+        std::string text = shape;
+        text.replace(text.find("{}"), 2, mode);
+        const kernel_plan p = plan_of(text.c_str(), target);
+        ASSERT_EQ(p.edge_tiles, !p.depthwise || target == isa::avx512) << text;
+        if (!p.edge_tiles) continue;
+        int edge_ops = 0;
+        for (const auto& v : p.variants()) {
+          if (v.edge == row_edge::none) continue;
+          const std::int64_t span = std::int64_t(v.ur) * p.vlen + p.taps.back().offset;
+          const std::int64_t length = 2 * span + 3;  // the two ends apart
+          const bool left = v.edge == row_edge::left;
+          const std::int64_t src = left ? 0 : length + p.spec.pad_right() - span, wrap = left ? length : -length;
+          const std::int64_t span_first = left ? -p.spec.pad_left() : src;  // padded positions the call reads
+          for (const auto& op : p.channel_step(v)) {
+            if (op.what != kernel_plan::step_op::kind::load_src && op.what != kernel_plan::step_op::kind::fma_from_memory)
               continue;
+            const std::vector<lane_source> lanes = p.edge_lanes(v, op.offset);
+            bool plain = true;
+            for (int l = 0; l < p.vlen; ++l) {
+              const lane_source& lane = lanes[std::size_t(l)];
+              const std::int64_t position = src + op.offset + l;
+              SCOPED_TRACE(text + " " + v.name() + " lane " + std::to_string(l) + " at " + std::to_string(position));
+              if (position >= span_first + span) {
+                EXPECT_EQ(lane.where, from::zero);
+                plain = false;
+                continue;
+              }
+              const std::int64_t expected = source_position(p.spec.mode, position, length);
+              plain = plain && position >= 0 && position < length;
+              if (expected < 0) {
+                EXPECT_EQ(lane.where, from::zero);
+                continue;
+              }
+              ASSERT_NE(lane.where, from::zero);
+              EXPECT_EQ(src + (lane.where == from::wrapped ? wrap : 0) + lane.offset, expected);
             }
-            const std::int64_t expected = source_position(p.spec.mode, position, length);
-            plain = plain && position >= 0 && position < length;
-            if (expected < 0) {
-              EXPECT_EQ(lane.where, from::zero);
-              continue;
-            }
-            ASSERT_NE(lane.where, from::zero);
-            EXPECT_EQ(src + (lane.where == from::wrapped ? wrap : 0) + lane.offset, expected);
+            EXPECT_EQ(op.edge, !plain) << text << " " << v.name() << " at " << op.offset;
+            edge_ops += op.edge;
           }
-          EXPECT_EQ(op.edge, !plain) << text << " " << v.name() << " at " << op.offset;
-          edge_ops += op.edge;
         }
+        EXPECT_GT(edge_ops, 0) << text;
       }
-      EXPECT_GT(edge_ops, 0) << text;
-    }
   // Unpadded or strided plans have no edge variants.
   EXPECT_FALSE(plan_of("Conv1d(5, 5, 49, groups=5, bias=False)", isa::avx512).edge_tiles);
   EXPECT_FALSE(plan_of("Conv1d(5, 8, 3)", isa::avx512).edge_tiles);

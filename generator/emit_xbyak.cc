@@ -213,79 +213,79 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
     }
     add(reg_wei, step_bytes);
   };
-  // An edge op's vector into `to`, lane by lane as the plan says. AVX-512:
-  // runs of lanes from consecutive floats (one masked load) or from one float
-  // (a masked broadcast), the first run zeroing the lanes no run writes.
+  // An edge op's vector into `to`, lane by lane as the plan says, in runs
+  // of lanes: from consecutive floats, or from one float.
+  struct lane_run {
+    int first, end;
+    bool same_float;
+  };
+  auto lane_runs = [&](const std::vector<lane_source>& lanes) {
+    std::vector<lane_run> runs;
+    for (int l = 0; l < p.vlen;) {
+      const lane_source& start = lanes[std::size_t(l)];
+      if (start.where == lane_source::from::zero) {
+        ++l;
+        continue;
+      }
+      const bool same_float = l + 1 < p.vlen && lanes[std::size_t(l + 1)] == start;
+      int end = l + 1;
+      while (end < p.vlen && lanes[std::size_t(end)].where == start.where &&
+             lanes[std::size_t(end)].offset == start.offset + (same_float ? 0 : end - l))
+        ++end;
+      runs.push_back({l, end, same_float});
+      l = end;
+    }
+    return runs;
+  };
+  auto lane_bits = [](const lane_run& r) { return ((1u << r.end) - 1) & ~((1u << r.first) - 1); };
   auto edge_vector = [&](const Vmm& to, std::int64_t offset) {
     const std::vector<lane_source> lanes = p.edge_lanes(v, offset);
+    const std::vector<lane_run> runs = lane_runs(lanes);
+    auto run_base = [&](const lane_run& r) -> const Reg64& {
+      return lanes[std::size_t(r.first)].where == lane_source::from::src ? reg_src : reg_wrapped;
+    };
+    auto run_offset = [&](const lane_run& r) { return int(lanes[std::size_t(r.first)].offset); };
     if constexpr (std::is_same_v<Vmm, Zmm>) {
-      bool first_run = true;
-      for (int l = 0; l < p.vlen;) {
-        const lane_source& start = lanes[std::size_t(l)];
-        if (start.where == lane_source::from::zero) {
-          ++l;
-          continue;
-        }
-        const bool same_float = l + 1 < p.vlen && lanes[std::size_t(l + 1)] == start;
-        int end = l + 1;
-        while (end < p.vlen && lanes[std::size_t(end)].where == start.where &&
-               lanes[std::size_t(end)].offset == start.offset + (same_float ? 0 : end - l))
-          ++end;
-        mov(reg_lane_mask, ((1u << end) - 1) & ~((1u << l) - 1));
+      // One masked load or broadcast a run, the first zeroing the lanes no run writes.
+      for (const lane_run& r : runs) {
+        mov(reg_lane_mask, lane_bits(r));
         kmovw(k2, reg_lane_mask);
-        const Reg64& base = start.where == lane_source::from::src ? reg_src : reg_wrapped;
-        const Zmm masked = first_run ? Zmm(to.getIdx()) | k2 | T_z : Zmm(to.getIdx()) | k2;
-        if (same_float) vbroadcastss(masked, ptr[base + int(start.offset) * int(sizeof(float))]);
-        else vmovups(masked, ptr[base + int(start.offset - l) * int(sizeof(float))]);
-        first_run = false;
-        l = end;
+        const Zmm masked = &r == &runs.front() ? Zmm(to.getIdx()) | k2 | T_z : Zmm(to.getIdx()) | k2;
+        if (r.same_float) vbroadcastss(masked, ptr[run_base(r) + run_offset(r) * int(sizeof(float))]);
+        else vmovups(masked, ptr[run_base(r) + (run_offset(r) - r.first) * int(sizeof(float))]);
       }
-      if (first_run) vxorps(to, to, to);
+      if (runs.empty()) vxorps(to, to, to);
     } else {
       // AVX2 has no mask registers: a run of consecutive floats that starts
       // or ends the vector is one vmaskmovps (its mask from edge_masks); any
       // other run a broadcast, of its one float or lane by lane. Every run
       // after the first goes through the scratch register and is blended in.
-      struct run {
-        int first, end;
-        bool masked;
-      };
-      std::vector<run> runs;
-      bool zero_lanes = false;
-      for (int l = 0; l < p.vlen;) {
-        const lane_source& start = lanes[std::size_t(l)];
-        if (start.where == lane_source::from::zero) {
-          zero_lanes = true;
-          ++l;
+      std::vector<lane_run> pieces;  // runs AVX2 loads whole: masked (consecutive) or broadcast (same_float)
+      for (const lane_run& r : runs) {
+        if (r.same_float || (r.end - r.first > 1 && (r.first == 0 || r.end == p.vlen))) {
+          pieces.push_back(r);
           continue;
         }
-        int same = l + 1, consecutive = l + 1;
-        while (same < p.vlen && lanes[std::size_t(same)] == start) ++same;
-        while (consecutive < p.vlen && lanes[std::size_t(consecutive)].where == start.where &&
-               lanes[std::size_t(consecutive)].offset == start.offset + (consecutive - l))
-          ++consecutive;
-        const bool masked = consecutive - l > 1 && (l == 0 || consecutive == p.vlen);
-        runs.push_back({l, masked ? consecutive : same, masked});
-        l = runs.back().end;
+        for (int l = r.first; l < r.end; ++l) pieces.push_back({l, l + 1, true});
       }
+      const bool zero_lanes =
+          std::any_of(lanes.begin(), lanes.end(), [](const lane_source& l) { return l.where == lane_source::from::zero; });
       // Zero lanes stay zero under a masked first run, else under zeros first.
-      const bool zeros_first = runs.empty() || (zero_lanes && !runs.front().masked);
+      const bool zeros_first = pieces.empty() || (zero_lanes && pieces.front().same_float);
       if (zeros_first) vxorps(to, to, to);
       const Vmm scratch = vmm<Vmm>(v.edge_scratch);
-      for (const run& r : runs) {
-        const bool into_to = &r == &runs.front() && !zeros_first;
+      for (const lane_run& r : pieces) {
+        const bool into_to = &r == &pieces.front() && !zeros_first;
         const Vmm into = into_to ? to : scratch;
-        const lane_source& start = lanes[std::size_t(r.first)];
-        const Reg64& base = start.where == lane_source::from::src ? reg_src : reg_wrapped;
-        if (r.masked) {
+        if (!r.same_float) {
           vmovups(into, ptr[rip + edge_masks + (r.first == 0 ? p.vlen - r.end : 2 * p.vlen - r.first) * int(sizeof(float))]);
-          vmaskmovps(into, into, ptr[base + int(start.offset - r.first) * int(sizeof(float))]);
+          vmaskmovps(into, into, ptr[run_base(r) + (run_offset(r) - r.first) * int(sizeof(float))]);
+          uses_edge_masks = true;
         } else {
-          vbroadcastss(into, ptr[base + int(start.offset) * int(sizeof(float))]);
+          vbroadcastss(into, ptr[run_base(r) + run_offset(r) * int(sizeof(float))]);
         }
-        if (!into_to) vblendps(to, to, scratch, std::uint8_t(((1u << r.end) - 1) & ~((1u << r.first) - 1)));
+        if (!into_to) vblendps(to, to, scratch, std::uint8_t(lane_bits(r)));
       }
-      uses_edge_masks = uses_edge_masks || std::any_of(runs.begin(), runs.end(), [](const run& r) { return r.masked; });
     }
   };
   auto channel_step = [&] {

@@ -231,13 +231,11 @@ std::vector<int> kernel_plan::position_urs() const {
 // tail), then the dot tiles, then the lane tile, then the column tiles.
 // The driver looks variants up per call: no allocation here.
 int kernel_plan::variant_index(int rows, int ur, bool compact, bool dot) const {
-  // Where a count is in position_urs().
-  auto place = [&](int count) { return tiles_in_pieces() ? piece_place(ur_w, count) : count - 1; };
-  const int per_block = lane_ur > 0 ? 0 : place(ur_w) + 1, per_layout = per_block * (oc_tail ? 2 : 1);
+  const int per_block = lane_ur > 0 ? 0 : position_place(ur_w) + 1, per_layout = per_block * (oc_tail ? 2 : 1);
   const int position_variants = per_layout * ((!compact_windows || spec.stride == 1) + compact_windows);
   if (dot) return position_variants + (rows == dot_rows ? 0 : piece_place(dot_ur, dot_ur) + 1) + piece_place(dot_ur, ur);
   const int layout = compact && spec.stride == 1 ? 1 : 0;
-  return layout * per_layout + (rows == oc_block ? 0 : per_block) + place(ur);
+  return layout * per_layout + (rows == oc_block ? 0 : per_block) + position_place(ur);
 }
 
 int kernel_plan::lane_variant_index() const {

@@ -299,10 +299,11 @@ struct kernel_plan {
   std::vector<lane_source> edge_lanes(const variant& v, std::int64_t offset) const;
   /** The edge variant of `side`, `rows` (oc_block or oc_tail) and `ur` vectors (left: ur_w only). */
   int edge_variant_index(row_edge side, int rows, int ur) const {
-    const int per_block = 1 + int(position_urs().size());
-    return first_edge_variant + (rows == oc_block ? 0 : per_block) +
-           (side == row_edge::left ? 0 : 1 + (tiles_in_pieces() ? piece_place(ur_w, ur) : ur - 1));
+    const int per_block = 1 + position_place(ur_w) + 1;  // the left one, then the right ones
+    return first_edge_variant + (rows == oc_block ? 0 : per_block) + (side == row_edge::left ? 0 : 1 + position_place(ur));
   }
+  /** Where `count` is in position_urs(). */
+  int position_place(int count) const { return tiles_in_pieces() ? piece_place(ur_w, count) : count - 1; }
   /** Where `count` is in piece_counts(widest). */
   static int piece_place(int widest, int count) {
     int place = 0;

@@ -321,7 +321,7 @@ std::vector<kernel_plan::step_op> kernel_plan::channel_step(const variant& v) co
   if (slide_src && !v.compact) {
     // Every input vector the taps use, loaded first; then per tap its weight
     // and an FMA per vector, from src(m) itself, the pair src(m), src(m + 1)
-    // shifted, or every other time (and past the last pair) from memory.
+    // shifted, or every third time (and past the last pair) from memory.
     const int sources = slide_sources(v.ur);
     std::vector<bool> used(std::size_t(sources) + 1, false);
     std::vector<step_op> taps_ops;
@@ -332,7 +332,7 @@ std::vector<kernel_plan::step_op> kernel_plan::channel_step(const variant& v) co
         const std::int64_t offset = taps[std::size_t(k)].offset + std::int64_t(j) * vlen;
         const int m = int(offset / vlen), shift = int(offset % vlen);
         step_op op{kind::fma_from_memory, 0, j, 0, offset, 0, k % v.sums, 0, m, shift};
-        if (shift == 0 || (m + 1 < sources && between++ % 2 == 0)) {
+        if (shift == 0 || (m + 1 < sources && between++ % 3 != 2)) {
           op.what = kind::fma_shifted;
           used[std::size_t(m)] = true;
           used[std::size_t(m + 1)] = used[std::size_t(m + 1)] || shift != 0;

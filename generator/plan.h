@@ -66,10 +66,12 @@ struct kernel_plan {
   bool src_in_registers = true;  // load each input vector once for all oc_block rows (else FMA memory operands)
   /** A depthwise tile of stride 1 on AVX-512 loads its input once, at whole
    * vectors: src(m) holds the vector m * vlen floats on. A tap that reads
-   * between two of them takes the pair shifted (valignd), or, every other
-   * one, an FMA memory operand: Zen 4 loads a misaligned vector in about 1.7
-   * cycles and shifts one a cycle, so either way alone holds its FMAs to
-   * 55-65% of peak, the two alternating to 85-90% (a scratch loop over L1). */
+   * between two of them takes the pair shifted (valignd), or, every third
+   * one, an FMA memory operand: either way alone holds the FMAs back, and on
+   * Zen 5 a misaligned load costs more than a shift, so two shifts to a load
+   * keep them busiest (against every other one, conv1d_bench medians, three
+   * alternating rounds: conformer k31 0.092 -> 0.081-0.082 ms, convnext1d k15
+   * 0.216-0.223 -> 0.201-0.214; three in four or five within noise of it). */
   bool slide_src = false;
   /** Input channels per kernel call (divides C_in/groups): a tile's input and
    * a block's weights for that many channels stay in cache (L1, or beyond it

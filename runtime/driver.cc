@@ -38,6 +38,14 @@ constexpr std::int64_t kPrefetchedInputRows = 16;
 // with room to spare (measured against 256 and 512: convnext1d k15 0.82 ->
 // 0.75 ms, conformer k31 0.222 -> 0.212 ms; 64 is slower again).
 constexpr std::int64_t kLaneChunkOutputs = 128;
+// A thread's share of this many items is balanced enough: a thread with one
+// item more does 1% more. Fewer, and the output-channel blocks split into
+// parts too, each thread reading every tile's input but for its blocks
+// (conv1d_bench medians on two threads, three alternating rounds against
+// splitting only below 4 items a thread: conformer.pointwise, 21 tiles,
+// 0.552-0.557 -> 0.532-0.538 ms; wav2vec2.conv0, 67, 0.088-0.092 ->
+// 0.085-0.087; wav2vec2.conv3, whisper.conv1 and the seed layers within noise).
+constexpr std::int64_t kBalancedShareItems = 100;
 // Dot columns copied per pass over weights beyond L2 (the plan's
 // dot_rows_outer): they stay in L2 beside a block of rows.
 constexpr std::int64_t kDotColumnBytes = 512 * 1024;
@@ -72,12 +80,13 @@ std::vector<conv1d_kernel_fn> entries_by_count(const kernel& k, const std::vecto
 
 // How many parts each of `items` (equal work) splits its `blocks` (of output
 // channels) into, so that `threads` threads get equal shares: 1 when the
-// items divide evenly or are many (3 items on 2 threads would leave one idle
-// a third of the time; 6 parts do not).
+// items divide evenly or are many, else the fewest parts that divide evenly,
+// or leave each thread kBalancedShareItems (3 items on 2 threads would leave
+// one idle a third of the time; 6 parts do not).
 std::int64_t block_parts_for(int threads, std::int64_t items, std::int64_t blocks) {
   items = std::max<std::int64_t>(items, 1);
   std::int64_t parts = (threads + items - 1) / items;
-  while (parts < blocks && items * parts % threads != 0 && items * parts < 4 * threads) ++parts;
+  while (parts < blocks && items * parts % threads != 0 && items * parts < kBalancedShareItems * threads) ++parts;
   return std::clamp<std::int64_t>(parts, 1, blocks);
 }
 

@@ -599,6 +599,7 @@ TEST(plan_test, slide_step_covers_every_position_and_tap) {
       // Of the vectors between two sources, two shifted to one from memory
       // (the count's remainder aside).
       if (v.ur >= 8 && p.spec.kernel_size > 2 && p.spec.dilation % p.vlen != 0) {
+        EXPECT_GT(shifted, 0) << text;
         EXPECT_GT(chosen_from_memory, 0) << text;
         EXPECT_LE(std::abs(shifted - 2 * chosen_from_memory), 2) << text << " " << v.name();
       }

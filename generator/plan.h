@@ -48,10 +48,12 @@ struct lane_source {
  *
  * Output positions are cut into tiles of tile_width(); a tile reads its input
  * in place when the stride is 1 and none of its taps leaves [0, L_in), or
- * when it is an edge tile (edge_tiles) that pads the row itself; otherwise
- * (padding wider than a tile, a partial last tile, every tile of a strided
- * layer) the driver gives it a window of the input with the padding mode
- * applied and the phases split. A depthwise row of stride 1, whose tiles
+ * when it is an edge tile (edge_tiles) that pads the row itself, or the last
+ * tile, whose valid outputs read only the input (its lanes past L_out read
+ * on into the next row and are never stored; the tensor's last row aside);
+ * otherwise (padding wider than a tile, a partial last tile reading the
+ * padding, every tile of a strided layer) the driver gives it a window of the
+ * input with the padding mode applied and the phases split. A depthwise row of stride 1, whose tiles
  * come in pieces, ends in a piece moved back to end at the row's end, so no
  * tile is partial. L_in and N are run-time values: a new length never needs
  * a new plan. */

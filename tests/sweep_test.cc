@@ -18,6 +18,7 @@
 #include <memory>
 #include <random>
 #include <span>
+#include <stdexcept>
 
 #include "generator/model.h"
 #include "generator/plan.h"
@@ -219,6 +220,77 @@ TEST(sliding_tile_test, rows_cut_at_vectors_match_reference) {
   }
 }
 
+// `count` floats that end where a page no one may read begins: a kernel that
+// reads past them faults.
+class guarded_floats {
+ public:
+  explicit guarded_floats(std::size_t count) : count_(count) {
+    const std::size_t page = std::size_t(sysconf(_SC_PAGESIZE));
+    bytes_ = (count * sizeof(float) + page - 1) / page * page + page;
+    mapping_ = mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mapping_ == MAP_FAILED || mprotect(static_cast<char*>(mapping_) + bytes_ - page, page, PROT_NONE) != 0)
+      throw std::runtime_error("no guarded mapping");
+    data_ = reinterpret_cast<float*>(static_cast<char*>(mapping_) + bytes_ - page) - count;
+  }
+  guarded_floats(const guarded_floats&) = delete;
+  guarded_floats& operator=(const guarded_floats&) = delete;
+  ~guarded_floats() { munmap(mapping_, bytes_); }
+  float* data() const { return data_; }
+  std::span<const float> span() const { return {data_, count_}; }
+
+ private:
+  std::size_t count_, bytes_;
+  void* mapping_;
+  float* data_;
+};
+
+// A last tile of whole vectors, or of a partial last vector whose valid lanes'
+// taps all lie in the input, reads its rows in place; the partial vector's
+// other lanes read on past the row's end, into the next row, and are never
+// stored. Past the tensor's last row that is not the input: there the tile
+// reads a window. The input ends at an unreadable page, so a read past it
+// faults.
+TEST(last_tile_test, reads_in_place_up_to_the_inputs_end) {
+  const auto configs = configs_of({backend::xbyak, backend::llvm});
+  if (configs.empty()) GTEST_SKIP() << "this host has no ISA a JIT backend generates for";
+  std::mt19937 rng(29);
+  std::uniform_real_distribution<float> value(-1.0f, 1.0f);
+  struct layer_case {
+    const char* spec;
+    std::vector<std::int64_t> dims;
+  };
+  // One tile a sample, its last vector partial (on AVX-512 and AVX2); a few
+  // tiles, the last partial; the last of an input-channel split, which cannot
+  // move back; grouped; unbatched. (A padded layer's last outputs read its
+  // right padding: they never read in place.)
+  for (const layer_case& c : {layer_case{"Conv1d(5, 5, 3)", {7, 5, 49}},
+                              layer_case{"Conv1d(3, 8, 4, dilation=2)", {2, 3, 41}},
+                              layer_case{"Conv1d(4, 20, 3)", {3, 4, 203}},
+                              layer_case{"Conv1d(1100, 9, 2)", {2, 1100, 38}},
+                              layer_case{"Conv1d(6, 6, 5, groups=3)", {2, 6, 35}},
+                              layer_case{"Conv1d(2, 3, 7)", {2, 28}}}) {
+    const conv1d_spec s = parse_spec(c.spec);
+    SCOPED_TRACE(std::string(c.spec) + " on " + format_dims(c.dims));
+    const ncl_shape in = check_input(s, c.dims), out = output_shape(s, in);
+    ASSERT_NE(out.l % 16, 0);
+    const guarded_floats x(std::size_t(in.count()));
+    for (std::size_t e = 0; e < std::size_t(in.count()); ++e) x.data()[e] = value(rng);
+    std::vector<float> w(std::size_t(s.weight_count())), b(std::size_t(s.bias_count()));
+    for (auto* v : {&w, &b})
+      for (float& f : *v) f = value(rng);
+    std::vector<float> expected(std::size_t(out.count()));
+    reference_conv1d(s, in, x.data(), w.data(), s.bias ? b.data() : nullptr, expected.data());
+    const double tolerance = 1e-5 + 2e-6 * double(s.in_channels_per_group() * s.kernel_size);
+    for (const auto& config : configs) {
+      const auto layer = conv1d::create(s, w, b, config.options());
+      std::vector<float> y(expected.size(), NAN);
+      layer.forward(x.span(), c.dims, y);
+      for (std::size_t e = 0; e < y.size(); ++e) ASSERT_NEAR(y[e], expected[e], tolerance) << config.name() << " element " << e;
+    }
+  }
+  EXPECT_TRUE(make_plan(parse_spec("Conv1d(1100, 9, 2)"), isa::avx512, nullptr)->splits_channels());
+}
+
 // The dot tile reads a column in place when it lies whole in the input (the
 // plan's dot_in_place): one column a sample (L_out = 1, depthwise or K = L_in),
 // or a few positions of one sample. Its partial last vector is masked: the
@@ -230,7 +302,6 @@ TEST(dot_tile_test, columns_read_in_place_stop_at_their_end) {
   if (configs.empty()) GTEST_SKIP() << "this host has no ISA a JIT backend generates for";
   std::mt19937 rng(23);
   std::uniform_real_distribution<float> value(-1.0f, 1.0f);
-  const long page = sysconf(_SC_PAGESIZE);
   struct layer_case {
     const char* spec;
     std::vector<std::int64_t> dims;
@@ -250,11 +321,8 @@ TEST(dot_tile_test, columns_read_in_place_stop_at_their_end) {
     }
     // The input, ending at an unreadable page; the float after each column infinite.
     const std::size_t count = std::size_t(in.count());
-    const std::size_t bytes = (count * sizeof(float) + std::size_t(page) - 1) / std::size_t(page) * std::size_t(page);
-    void* mapping = mmap(nullptr, bytes + std::size_t(page), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    ASSERT_NE(mapping, MAP_FAILED);
-    ASSERT_EQ(mprotect(static_cast<char*>(mapping) + bytes, std::size_t(page), PROT_NONE), 0);
-    float* x = reinterpret_cast<float*>(static_cast<char*>(mapping) + bytes) - count;
+    const guarded_floats guarded(count);
+    float* const x = guarded.data();
     for (std::size_t e = 0; e < count; ++e) x[e] = value(rng);
     // After every other column (in memory order), so the columns between stay finite.
     const std::int64_t cin_g = s.in_channels_per_group();
@@ -281,7 +349,6 @@ TEST(dot_tile_test, columns_read_in_place_stop_at_their_end) {
         else ASSERT_EQ(std::isnan(y[e]), std::isnan(expected[e])) << config.name() << " element " << e;
       }
     }
-    munmap(mapping, bytes + std::size_t(page));
   }
 }
 

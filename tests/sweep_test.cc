@@ -309,6 +309,7 @@ TEST(dot_tile_test, columns_read_in_place_stop_at_their_end) {
   for (const layer_case& c : {layer_case{"Conv1d(5, 5, 49, groups=5, bias=False)", {7, 5, 49}},
                               layer_case{"Conv1d(5, 10, 23, groups=5)", {3, 5, 23}},
                               layer_case{"Conv1d(100, 100, 1)", {9, 100, 1}},
+                              layer_case{"Conv1d(100, 100, 1)", {3, 100, 4}},  // tiles of 4, not dot_ur 6
                               layer_case{"Conv1d(3, 4, 7)", {5, 3, 7}},
                               layer_case{"Conv1d(2, 2, 40, groups=2)", {2, 41}},
                               layer_case{"Conv1d(2, 2, 37, stride=3, groups=2)", {1, 2, 43}}}) {

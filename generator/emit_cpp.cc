@@ -127,22 +127,29 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
       for (int j = 0; j < v.ur; ++j) lines += fmt::format("{}{} = {};\n", indent, acc(o, j), say["zero"]);
     return lines;
   };
-  auto output_so_far = [&](std::string_view indent) {
+  auto tile_address = [&](int o, int j) {
+    return o == 0 ? fmt::format("dst + {}", j * p.vlen) : fmt::format("dst + {} * args->dst_stride + {}", o, j * p.vlen);
+  };
+  // A partial last vector (args->last_lanes): its first lanes only.
+  const bool masks = p.masks_last_vector(v);
+  const char* const last_lanes = "int(args->last_lanes)";
+  auto output_so_far = [&](std::string_view indent, bool masked) {
     std::string lines;
     for (int o = 0; o < acc_rows; ++o)
       for (int j = 0; j < v.ur; ++j)
-        lines += fmt::format(
-            "{}{} = {};\n", indent, acc(o, j),
-            say.say("load", fmt::arg("address", o == 0 ? fmt::format("dst + {}", j * p.vlen)
-                                                       : fmt::format("dst + {} * args->dst_stride + {}", o, j * p.vlen))));
+        lines += fmt::format("{}{} = {};\n", indent, acc(o, j),
+                             masked && j + 1 == v.ur
+                                 ? say.say("load_first", fmt::arg("address", tile_address(o, j)), fmt::arg("lanes", last_lanes))
+                                 : say.say("load", fmt::arg("address", tile_address(o, j))));
     return lines;
   };
   // Each way in, as a branch of one if-else chain: the output so far (a later
   // input-channel block), the bias, zero. A column tile always adds.
   std::vector<std::pair<std::string, std::string>> ways;  // condition (empty: else), lines
-  if (v.columns) ways.push_back({"", output_so_far("  ")});
+  if (v.columns) ways.push_back({"", output_so_far("  ", false)});
   else {
-    if (p.adds_at_run_time(v)) ways.push_back({"args->accumulate", output_so_far("    ")});
+    if (p.adds_at_run_time(v) && masks) ways.push_back({"args->accumulate && args->last_lanes", output_so_far("    ", true)});
+    if (p.adds_at_run_time(v)) ways.push_back({"args->accumulate", output_so_far("    ", false)});
     if (p.spec.bias && !v.dot) {  // a dot tile adds the bias after the lane sum
       std::string from_bias;
       for (int o = 0; o < v.rows; ++o) {
@@ -261,9 +268,11 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
     std::string rows;
     for (int o = 0; o < acc_rows; ++o)
       for (int j = 0; j < v.ur; ++j) {
-        const std::string at = o == 0 ? fmt::format("dst + {}", j * p.vlen)
-                                      : fmt::format("dst + {} * args->dst_stride + {}", o, j * p.vlen);
-        rows += indent + say.say(how, fmt::arg("address", at), fmt::arg("value", acc(o, j))) + "\n";
+        const bool first_lanes = std::string_view(how) == "store_first" && j + 1 == v.ur;
+        rows += indent +
+                say.say(first_lanes ? how : std::string_view(how) == "stream" ? "stream" : "store",
+                        fmt::arg("address", tile_address(o, j)), fmt::arg("value", acc(o, j)), fmt::arg("lanes", last_lanes)) +
+                "\n";
       }
     return rows;
   };
@@ -275,11 +284,17 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
         if (p.spec.bias) store += fmt::format("  if (args->bias) {} += args->bias[{}];\n", sum, o);
         store += fmt::format("  dst[{} * args->dst_stride + {} * args->dst_column_stride] = {};\n", o, j, sum);
       }
-  } else if (p.streams(v)) {
-    store += fmt::format("  if (args->stream) {{\n{}  }} else {{\n{}  }}\n", store_rows("stream", "    "),
-                         store_rows("store", "    "));
   } else {
-    store += store_rows("store", "  ");
+    // One if-else chain: streamed, a partial last vector, whole vectors.
+    std::vector<std::pair<std::string, std::string>> how;  // condition (empty: else), lines
+    if (p.streams(v)) how.push_back({"args->stream", store_rows("stream", "    ")});
+    if (masks) how.push_back({"args->last_lanes", store_rows("store_first", "    ")});
+    how.push_back({"", store_rows("store", how.empty() ? "  " : "    ")});
+    if (how.size() == 1) store += how.front().second;
+    for (std::size_t i = 0; i < how.size() && how.size() > 1; ++i)
+      store += (i == 0 ? std::string("  ") : std::string()) +
+               (how[i].first.empty() ? std::string("{\n") : fmt::format("if ({}) {{\n", how[i].first)) + how[i].second +
+               (i + 1 < how.size() ? "  } else " : "  }\n");
   }
   for (int j = 0; j < v.trailing; ++j)
     store += "  " + say.say("store", fmt::arg("address", trailing_column(j)), fmt::arg("value", fmt::format("column{}", j))) + "\n";

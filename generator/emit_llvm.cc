@@ -70,8 +70,11 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
   auto* vec = llvm::FixedVectorType::get(f32, unsigned(p.vlen));
   const llvm::Align float_align(sizeof(float));
   // conv1d_args (generator/kernel_abi.h), field by field.
-  auto* args_type = llvm::StructType::get(context, {ptr, ptr, ptr, ptr, i64, i64, i64, i64, i64, ptr, i64, i64});
-  enum { kSrc, kWei, kBias, kDst, kSrcStride, kPhaseStride, kDstStride, kAccumulate, kDstColumnStride, kColumns, kStream, kSrcWrap };
+  auto* args_type = llvm::StructType::get(context, {ptr, ptr, ptr, ptr, i64, i64, i64, i64, i64, ptr, i64, i64, i64});
+  enum {
+    kSrc, kWei, kBias, kDst, kSrcStride, kPhaseStride, kDstStride, kAccumulate, kDstColumnStride, kColumns, kStream,
+    kSrcWrap, kLastLanes
+  };
   auto* fn_type = llvm::FunctionType::get(b.getVoidTy(), {ptr}, false);
   // A portable plan may run where the CPU has no FMA: fmuladd fuses only where that is fast.
   llvm::Function* fma = llvm::Intrinsic::getDeclaration(
@@ -118,26 +121,52 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
     // Each way in gives acc(o, j) (o * ur + j) a start: the output so far (a
     // later input-channel block, or a column tile), the bias, or zero.
     std::vector<std::pair<llvm::BasicBlock*, std::vector<llvm::Value*>>> starts;
-    auto output_so_far = [&] {
+    // A partial last vector (conv1d_args::last_lanes): the mask of its first
+    // lanes, which its loads of the output so far and its stores keep to.
+    llvm::Value* last_lanes = nullptr;
+    llvm::Value* last_mask = nullptr;
+    if (p.masks_last_vector(v)) {
+      last_lanes = field(kLastLanes, i64, "last_lanes");
+      std::vector<llvm::Constant*> lane_numbers;
+      for (int i = 0; i < p.vlen; ++i) lane_numbers.push_back(b.getInt64(std::uint64_t(i)));
+      last_mask = b.CreateICmpULT(llvm::ConstantVector::get(lane_numbers), b.CreateVectorSplat(unsigned(p.vlen), last_lanes),
+                                  "last_mask");
+    }
+    auto output_so_far = [&](bool masked) {
       std::vector<llvm::Value*> loaded;
       for (int o = 0; o < acc_rows; ++o) {
         llvm::Value* row = dst_row(o);
-        for (int j = 0; j < v.ur; ++j)
-          loaded.push_back(b.CreateAlignedLoad(vec, b.CreateConstInBoundsGEP1_64(f32, row, std::uint64_t(j * p.vlen)),
-                                               float_align));
+        for (int j = 0; j < v.ur; ++j) {
+          llvm::Value* at = b.CreateConstInBoundsGEP1_64(f32, row, std::uint64_t(j * p.vlen));
+          if (masked && j + 1 == v.ur) loaded.push_back(b.CreateMaskedLoad(vec, at, float_align, last_mask, zero));
+          else loaded.push_back(b.CreateAlignedLoad(vec, at, float_align));
+        }
       }
       return loaded;
     };
+    // Branches to `masked` when the last vector is partial, else to `whole`.
+    auto if_last_lanes = [&](llvm::BasicBlock* masked, llvm::BasicBlock* whole) {
+      b.CreateCondBr(b.CreateICmpNE(last_lanes, b.getInt64(0)), masked, whole);
+    };
     auto* ready = llvm::BasicBlock::Create(context, "ready", f);
     if (v.columns) {
-      starts.push_back({b.GetInsertBlock(), output_so_far()});
+      starts.push_back({b.GetInsertBlock(), output_so_far(false)});
     } else {
       if (p.adds_at_run_time(v)) {
         auto* from_output = llvm::BasicBlock::Create(context, "from_output", f);
         auto* fresh = llvm::BasicBlock::Create(context, "fresh", f);
         b.CreateCondBr(b.CreateICmpNE(field(kAccumulate, i64, "accumulate"), b.getInt64(0)), from_output, fresh);
         b.SetInsertPoint(from_output);
-        starts.push_back({from_output, output_so_far()});
+        if (last_mask) {
+          auto* from_partial = llvm::BasicBlock::Create(context, "from_partial_output", f);
+          auto* from_whole = llvm::BasicBlock::Create(context, "from_whole_output", f);
+          if_last_lanes(from_partial, from_whole);
+          b.SetInsertPoint(from_partial);
+          starts.push_back({from_partial, output_so_far(true)});
+          b.CreateBr(ready);
+          b.SetInsertPoint(from_whole);
+        }
+        starts.push_back({b.GetInsertBlock(), output_so_far(false)});
         b.CreateBr(ready);
         b.SetInsertPoint(fresh);
       }
@@ -343,36 +372,49 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
       b.CreateRetVoid();
       continue;
     }
-    auto store_rows = [&](bool stream) {
+    enum class store_kind { plain, stream, masked };  // masked: the last vector's first lanes
+    auto store_rows = [&](store_kind how) {
       // A streamed vector is whole and aligned (conv1d_args::stream): the
       // alignment lets x86 select its non-temporal store.
       llvm::MDNode* nontemporal =
           llvm::MDNode::get(context, llvm::ConstantAsMetadata::get(b.getInt32(1)));
+      const bool stream = how == store_kind::stream;
       for (int o = 0; o < acc_rows; ++o) {
         llvm::Value* row = dst_row(o);
         for (int j = 0; j < v.ur; ++j) {
-          llvm::StoreInst* store =
-              b.CreateAlignedStore(acc[index(o, j)], b.CreateConstInBoundsGEP1_64(f32, row, std::uint64_t(j * p.vlen)),
-                                   stream ? llvm::Align(sizeof(float) * std::size_t(p.vlen)) : float_align);
+          llvm::Value* at = b.CreateConstInBoundsGEP1_64(f32, row, std::uint64_t(j * p.vlen));
+          if (how == store_kind::masked && j + 1 == v.ur) {
+            b.CreateMaskedStore(acc[index(o, j)], at, float_align, last_mask);
+            continue;
+          }
+          llvm::StoreInst* store = b.CreateAlignedStore(
+              acc[index(o, j)], at, stream ? llvm::Align(sizeof(float) * std::size_t(p.vlen)) : float_align);
           if (stream) store->setMetadata(llvm::LLVMContext::MD_nontemporal, nontemporal);
         }
       }
     };
+    auto* stored = llvm::BasicBlock::Create(context, "stored", f);
     if (p.streams(v)) {
       auto* streamed = llvm::BasicBlock::Create(context, "streamed", f);
       auto* cached = llvm::BasicBlock::Create(context, "cached", f);
-      auto* stored = llvm::BasicBlock::Create(context, "stored", f);
       b.CreateCondBr(b.CreateICmpNE(field(kStream, i64, "stream"), b.getInt64(0)), streamed, cached);
       b.SetInsertPoint(streamed);
-      store_rows(true);
+      store_rows(store_kind::stream);
       b.CreateBr(stored);
       b.SetInsertPoint(cached);
-      store_rows(false);
-      b.CreateBr(stored);
-      b.SetInsertPoint(stored);
-    } else {
-      store_rows(false);
     }
+    if (last_mask) {
+      auto* partial = llvm::BasicBlock::Create(context, "partial", f);
+      auto* whole = llvm::BasicBlock::Create(context, "whole", f);
+      if_last_lanes(partial, whole);
+      b.SetInsertPoint(partial);
+      store_rows(store_kind::masked);
+      b.CreateBr(stored);
+      b.SetInsertPoint(whole);
+    }
+    store_rows(store_kind::plain);
+    b.CreateBr(stored);
+    b.SetInsertPoint(stored);
     for (int j = 0; j < v.trailing; ++j)
       b.CreateAlignedStore(acc[first_trailing + std::size_t(j)], trailing_column(j), float_align);
     b.CreateRetVoid();

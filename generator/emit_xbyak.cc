@@ -60,7 +60,9 @@ std::size_t xbyak_kernel::code_capacity(const kernel_plan& plan) {
     std::size_t edge = 0;
     if (v.edge != row_edge::none)
       for (const auto& op : plan.channel_step(v)) edge += op.edge ? 3 * std::size_t(plan.vlen) + 2 : 0;
-    bytes += (step + trailing + edge + per_accumulator * v.rows * v.ur + (plan.slide_src ? plan.slide_sources(v.ur) : 0) + 64) *
+    // A masked last vector: its loads and stores again, the mask, its table.
+    const std::size_t masked = plan.masks_last_vector(v) ? 2 * std::size_t(v.rows) * (v.ur + 1) + 16 + 4 : 0;
+    bytes += (step + trailing + edge + masked + per_accumulator * v.rows * v.ur + (plan.slide_src ? plan.slide_sources(v.ur) : 0) + 64) *
                  10 + 16;
   }
   return (bytes + 4095) / 4096 * 4096;
@@ -155,21 +157,55 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
     for (int sum = v.dot ? 0 : 1; sum < v.sums; ++sum)
       for (int j = 0; j < ur; ++j) vxorps(acc(o, j, sum), acc(o, j, sum), acc(o, j, sum));
   Label accumulators_ready;
-  auto output_so_far = [&] {
+  // Jumps to `whole` unless the last vector is partial (conv1d_args::
+  // last_lanes); else puts the mask of its first lanes in k3 (AVX-512) or the
+  // weight register (AVX2, free outside the step), from a table after the
+  // code. Destroys reg_count and reg_wei.
+  const bool masks = p.masks_last_vector(v);
+  Label first_lanes_words;  // AVX-512: word n = the mask of n lanes
+  const Vmm last_mask = vmm<Vmm>(v.weight);
+  auto last_vector_mask_or = [&](Label& whole) {
+    mov(reg_count, ptr[reg_args + offsetof(conv1d_args, last_lanes)]);
+    test(reg_count, reg_count);
+    jz(whole, T_NEAR);
+    if (p.target == isa::avx512) {
+      lea(reg_wei, ptr[rip + first_lanes_words]);
+      kmovw(k3, word[reg_wei + reg_count * 2]);
+    } else {  // the first n lanes of edge_masks' -1s then 0s
+      lea(reg_wei, ptr[rip + edge_masks + p.vlen * int(sizeof(float))]);
+      neg(reg_count);
+      vmovups(last_mask, ptr[reg_wei + reg_count * int(sizeof(float))]);
+      uses_edge_masks = true;
+    }
+  };
+  auto output_so_far = [&](bool masked) {
     mov(reg_count, reg_dst);
     for (int o = 0; o < acc_rows; ++o) {
-      for (int j = 0; j < ur; ++j) vmovups(acc(o, j, 0), ptr[reg_count + j * vector_bytes]);
+      for (int j = 0; j < ur; ++j) {
+        const Address at = ptr[reg_count + j * vector_bytes];
+        if (!masked || j + 1 < ur) vmovups(acc(o, j, 0), at);
+        else if (p.target == isa::avx512) vmovups(acc(o, j, 0) | k3 | T_z, at);
+        else vmaskmovps(acc(o, j, 0), last_mask, at);
+      }
       if (o + 1 < acc_rows) add(reg_count, reg_dst_stride);
     }
   };
   if (v.columns) {  // always adds to its output
-    output_so_far();
+    output_so_far(false);
   } else {
     if (p.adds_at_run_time(v)) {  // a later input-channel block: the output so far
       Label fresh;
       cmp(qword[reg_args + offsetof(conv1d_args, accumulate)], 0);
       je(fresh, T_NEAR);
-      output_so_far();
+      if (masks) {
+        Label whole;
+        last_vector_mask_or(whole);
+        mov(reg_wei, ptr[reg_args + offsetof(conv1d_args, wei)]);
+        output_so_far(true);
+        jmp(accumulators_ready, T_NEAR);
+        L(whole);
+      }
+      output_so_far(false);
       jmp(accumulators_ready, T_NEAR);
       L(fresh);
     }
@@ -432,29 +468,37 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
       if (o + 1 < rows) add(reg_dst, reg_dst_stride);
     }
   } else {
-    auto store_rows = [&](bool stream) {
+    enum class store_kind { plain, stream, masked };  // masked: the last vector's first lanes
+    auto store_rows = [&](store_kind how) {
       for (int o = 0; o < acc_rows; ++o) {
         for (int j = 0; j < ur; ++j) {
-          if (stream)
-            vmovntps(ptr[reg_dst + j * vector_bytes], acc(o, j, 0));
-          else
-            vmovups(ptr[reg_dst + j * vector_bytes], acc(o, j, 0));
+          const Address at = ptr[reg_dst + j * vector_bytes];
+          if (how == store_kind::stream) vmovntps(at, acc(o, j, 0));
+          else if (how == store_kind::plain || j + 1 < ur) vmovups(at, acc(o, j, 0));
+          else if (p.target == isa::avx512) vmovups(at | k3, acc(o, j, 0));
+          else vmaskmovps(at, last_mask, acc(o, j, 0));
         }
         if (o + 1 < acc_rows) add(reg_dst, reg_dst_stride);
       }
     };
+    Label stored;
     if (p.streams(v)) {
-      Label cached, stored;
+      Label cached;
       cmp(qword[reg_args + offsetof(conv1d_args, stream)], 0);
       je(cached, T_NEAR);
-      store_rows(true);
+      store_rows(store_kind::stream);
       jmp(stored, T_NEAR);
       L(cached);
-      store_rows(false);
-      L(stored);
-    } else {
-      store_rows(false);
     }
+    if (masks) {
+      Label whole;
+      last_vector_mask_or(whole);
+      store_rows(store_kind::masked);
+      jmp(stored, T_NEAR);
+      L(whole);
+    }
+    store_rows(store_kind::plain);
+    L(stored);
     if (v.trailing > 0) {
       const auto column = trailing_columns();
       for (int j = 0; j < v.trailing; ++j) vmovups(column(j), vmm<Vmm>(v.first_trailing + j));
@@ -466,6 +510,10 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
   if (partial_lanes > 0 && p.target != isa::avx512) {
     L(lane_mask);
     for (int lane = 0; lane < p.vlen; ++lane) dd(lane < partial_lanes ? 0xffffffffu : 0u);
+  }
+  if (masks && p.target == isa::avx512) {
+    L(first_lanes_words);
+    for (int lanes = 0; lanes < p.vlen; ++lanes) dw((1u << lanes) - 1);
   }
   if (uses_edge_masks) {
     L(edge_masks);

@@ -48,6 +48,12 @@ struct conv1d_args {
    * back (-L_in): where an edge variant finds circular padding
    * (kernel_plan::edge_lanes). Read only by those. */
   std::int64_t src_wrap;
+  /** Nonzero: the tile's last position vector holds only its first
+   * last_lanes outputs (a partial last tile), which it stores, and adds to
+   * when accumulating, masked: the floats after them, the next row's or past
+   * the tensor, are left alone, so the tile writes its outputs in place. Read
+   * only by variants that mask it (kernel_plan::masks_last_vector). */
+  std::int64_t last_lanes;
 };
 
 using conv1d_kernel_fn = void (*)(const conv1d_args* args);

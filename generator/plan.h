@@ -298,6 +298,12 @@ struct kernel_plan {
   /** Whether variant v stores its rows non-temporally when
    * conv1d_args::stream is set: the position tiles of a plan with stream_stores. */
   bool streams(const variant& v) const { return stream_stores && !v.dot && !v.lanes && !v.columns; }
+  /** Whether variant v masks its last vector's stores (and loads of the
+   * output so far) to conv1d_args::last_lanes when set: position tiles but
+   * the edge and trailing ones, whose last vectors are always whole. */
+  bool masks_last_vector(const variant& v) const {
+    return !v.dot && !v.lanes && !v.columns && v.edge == row_edge::none && v.trailing == 0;
+  }
   /** Lane l of the vector an edge variant's op reads at `offset`: the input
    * at that position of the row, or the padding mode's value for it. */
   std::vector<lane_source> edge_lanes(const variant& v, std::int64_t offset) const;

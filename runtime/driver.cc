@@ -790,7 +790,6 @@ void run_depthwise_rows(const kernel& k, const float* packed_weight, const float
   threads = int(std::clamp<std::int64_t>(threads, 1, rows * chunks));
   run_team(threads, [&] {
     std::vector<float> windows(static_cast<std::size_t>(window_floats));
-    std::vector<float> short_output(static_cast<std::size_t>(vlen));
     conv1d_args a{};
     a.dst_stride = out.l;
     const std::vector<conv1d_kernel_fn> pieces =
@@ -811,10 +810,11 @@ void run_depthwise_rows(const kernel& k, const float* packed_weight, const float
           a.src = windowed ? windows.data() + call.window : row_in + call.src_at;
           a.src_stride = windowed ? call.window_runs->count : in.l;
           a.src_wrap = call.src_wrap;
-          const bool whole = call.first + call.vectors * vlen <= out.l;  // else an output shorter than a vector
-          a.dst = whole ? row_out + call.first : short_output.data();
+          // An output shorter than a vector: its first lanes, masked.
+          const std::int64_t past_end = call.first + call.vectors * vlen - out.l;
+          a.dst = row_out + call.first;
+          a.last_lanes = past_end > 0 ? vlen - past_end : 0;
           (call.edge ? call.edge : pieces[std::size_t(call.vectors - 1)])(&a);
-          if (!whole) copy(short_output.data(), out.l, row_out);
         }
     }
   });
@@ -970,10 +970,15 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
   const std::int64_t block_parts = block_parts_for(
       threads, in.n * s.groups * (position_tiles - (light_last_tile ? 1 : 0)), std::int64_t(blocks.size()));
   // Every call's stores stream then but a moved-back last tile's (off the
-  // vector boundary) and a partial one's (to a scratch, copied after).
+  // vector boundary).
   const bool stream = streams_output(p, out, dst);
+  // A last tile ending in a partial vector stores its first lanes in place,
+  // masked (kernel_plan::masks_last_vector), not through a scratch tile
+  // copied after (seed.k3: 15% of its time in those copies).
+  const std::int64_t last_lanes =
+      !moved_back && !last_columns && !trailing && !last_on_dot_tiles ? last_valid % p.vlen : 0;
   run_team(threads, [&] {
-    std::vector<float> window, partial, columns;  // per thread
+    std::vector<float> window, columns;  // per thread
     // Per tile of a group; each call sets every field its variant reads (not
     // the whole struct per tile: GCC zeroes it with rep stos, 18% of this
     // loop's time in stereo.long's 48-position tiles).
@@ -994,7 +999,7 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
       item += group_tiles;
       const float* src_rows = src + (n * in.c + g * cin_g) * in.l;
       window.resize(std::size_t(group_tiles * window_floats));
-      bool any_partial = false, any_columns = false;
+      bool any_columns = false;
       for (int j = 0; j < group_tiles; ++j) {
         const std::int64_t tile = first_tile + j;
         // A moved-back last tile too; a tile with trailing columns reads past its own end.
@@ -1011,11 +1016,9 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
         args[j].src_stride = !windowed[j] ? in.l : p.compact_windows ? window_row_floats : phase_length * s.stride;
         args[j].phase_stride = windowed[j] ? phase_length : 0;
         args[j].dst_stride = out.l;
-        // The last vector partial: every block's rows go through a scratch tile.
-        any_partial |= tile == last_tile && !moved_back && !last_columns && last_valid != std::int64_t(last_ur) * p.vlen;
+        args[j].last_lanes = 0;  // set for a partial last tile's last call only
         any_columns |= tile == last_tile && last_columns > 0;
       }
-      if (any_partial) partial.resize(blocks.size() * std::size_t(p.oc_block * tile_width));
       if (any_columns) {  // the column tile adds to its scratch: it starts at the bias
         columns.assign(blocks.size() * std::size_t(column_floats), 0.0f);
         for (std::size_t b = blocks_begin; b < blocks_end && bias; ++b)
@@ -1073,13 +1076,8 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
             }
             const int ur = last ? last_ur : p.ur_w;
             const conv1d_kernel_fn* const entries = tile_entries[windowed[j] && p.compact_windows][tail_block].data();
-            if (last && any_partial) {
-              a.dst = partial.data() + b * std::size_t(p.oc_block * tile_width);
-              a.dst_stride = tile_width;
-            } else {
-              a.dst = block_dst + tile * tile_width - (last ? moved_back : 0);
-            }
-            a.stream = stream && !(last && (any_partial || moved_back));
+            a.dst = block_dst + tile * tile_width - (last ? moved_back : 0);
+            a.stream = stream && !(last && moved_back);
             const bool next_in_block = j + 1 < group_tiles;  // the next call: this block's next tile, or the next block's first
             if (prefetch_outputs && (next_in_block || b + 1 < blocks_end)) {
               const std::int64_t next_tile = next_in_block ? tile + 1 : first_tile;
@@ -1093,7 +1091,9 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
               a.columns = columns.data() + b * std::size_t(column_floats);
               trailing_entries[tail_block][std::size_t(last_columns - 1)](&a);
             } else if (ur == p.ur_w) {
+              a.last_lanes = last ? last_lanes : 0;
               entries[ur - 1](&a);
+              a.last_lanes = 0;
             } else {  // a partial last tile: pieces the plan has variants for, largest first
               // `a` moved along and back, not copied: a copy's 16-byte loads
               // of fields just stored 8 bytes at a time cannot take them from
@@ -1105,10 +1105,12 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
                 size = p.position_piece(ur - done);
                 a.src = tile_src + done * p.vlen;
                 a.dst = tile_dst + done * p.vlen;
+                a.last_lanes = done + size == ur ? last_lanes : 0;  // the last piece's last vector
                 entries[size - 1](&a);
               }
               a.src = tile_src;
               a.dst = tile_dst;
+              a.last_lanes = 0;
             }
             if (last && last_columns && !trailing) {
               const float* const tile_src = a.src;
@@ -1124,12 +1126,6 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
           }
         }
       }
-      if (any_partial)
-        for (std::size_t b = blocks_begin; b < blocks_end; ++b)
-          for (int o = 0; o < blocks[b].rows; ++o)
-            copy_row(partial.data() + (b * std::size_t(p.oc_block) + std::size_t(o)) * std::size_t(tile_width),
-                     last_valid,
-                     dst + (n * out.c + g * cout_g + blocks[b].first_channel + o) * out.l + last_tile * tile_width);
       if (any_columns)  // position-major to the rows
         for (std::size_t b = blocks_begin; b < blocks_end; ++b) {
           float* to = dst + (n * out.c + g * cout_g + blocks[b].first_channel) * out.l + last_tile * tile_width +

@@ -248,9 +248,11 @@ class guarded_floats {
 // taps all lie in the input, reads its rows in place; the partial vector's
 // other lanes read on past the row's end, into the next row, and are never
 // stored. Past the tensor's last row that is not the input: there the tile
-// reads a window. The input ends at an unreadable page, so a read past it
-// faults.
-TEST(last_tile_test, reads_in_place_up_to_the_inputs_end) {
+// reads a window. A partial last vector is stored (and, adding to the output
+// of an earlier input-channel block, loaded) masked to its outputs: a lane
+// past them would overwrite the next row's first tile, written before it.
+// Input and output end at an unreadable page, so an access past either faults.
+TEST(last_tile_test, reads_and_writes_in_place_up_to_the_tensors_ends) {
   const auto configs = configs_of({backend::xbyak, backend::llvm});
   if (configs.empty()) GTEST_SKIP() << "this host has no ISA a JIT backend generates for";
   std::mt19937 rng(29);
@@ -261,19 +263,21 @@ TEST(last_tile_test, reads_in_place_up_to_the_inputs_end) {
   };
   // One tile a sample, its last vector partial (on AVX-512 and AVX2); a few
   // tiles, the last partial; the last of an input-channel split, which cannot
-  // move back; grouped; unbatched. (A padded layer's last outputs read its
-  // right padding: they never read in place.)
+  // move back; grouped; unbatched; a depthwise row shorter than a vector. (A
+  // padded layer's last outputs read its right padding: they never read in
+  // place.)
   for (const layer_case& c : {layer_case{"Conv1d(5, 5, 3)", {7, 5, 49}},
                               layer_case{"Conv1d(3, 8, 4, dilation=2)", {2, 3, 41}},
                               layer_case{"Conv1d(4, 20, 3)", {3, 4, 203}},
                               layer_case{"Conv1d(1100, 9, 2)", {2, 1100, 38}},
                               layer_case{"Conv1d(6, 6, 5, groups=3)", {2, 6, 35}},
-                              layer_case{"Conv1d(2, 3, 7)", {2, 28}}}) {
+                              layer_case{"Conv1d(2, 3, 7)", {2, 28}},
+                              layer_case{"Conv1d(4, 4, 3, groups=4)", {2, 4, 9}}}) {
     const conv1d_spec s = parse_spec(c.spec);
     SCOPED_TRACE(std::string(c.spec) + " on " + format_dims(c.dims));
     const ncl_shape in = check_input(s, c.dims), out = output_shape(s, in);
     ASSERT_NE(out.l % 16, 0);
-    const guarded_floats x(std::size_t(in.count()));
+    const guarded_floats x(std::size_t(in.count())), y(std::size_t(out.count()));
     for (std::size_t e = 0; e < std::size_t(in.count()); ++e) x.data()[e] = value(rng);
     std::vector<float> w(std::size_t(s.weight_count())), b(std::size_t(s.bias_count()));
     for (auto* v : {&w, &b})
@@ -283,9 +287,10 @@ TEST(last_tile_test, reads_in_place_up_to_the_inputs_end) {
     const double tolerance = 1e-5 + 2e-6 * double(s.in_channels_per_group() * s.kernel_size);
     for (const auto& config : configs) {
       const auto layer = conv1d::create(s, w, b, config.options());
-      std::vector<float> y(expected.size(), NAN);
-      layer.forward(x.span(), c.dims, y);
-      for (std::size_t e = 0; e < y.size(); ++e) ASSERT_NEAR(y[e], expected[e], tolerance) << config.name() << " element " << e;
+      std::fill_n(y.data(), expected.size(), NAN);
+      layer.forward(x.span(), c.dims, std::span<float>(y.data(), expected.size()));
+      for (std::size_t e = 0; e < expected.size(); ++e)
+        ASSERT_NEAR(y.data()[e], expected[e], tolerance) << config.name() << " element " << e;
     }
   }
   EXPECT_TRUE(make_plan(parse_spec("Conv1d(1100, 9, 2)"), isa::avx512, nullptr)->splits_channels());

@@ -8,7 +8,7 @@
 #ifndef CONVJIT_AOT_AVX2_HELPERS
 #define CONVJIT_AOT_AVX2_HELPERS
 namespace convjit_aot {
-// The mask of a vector's first n lanes: a dot column's partial last vector.
+// The mask of a vector's first n lanes: a dot column's or a tile's partial last vector.
 inline __m256i first_lanes8(int n) {
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
@@ -66,9 +66,15 @@ void variant_3x1(const convjit::conv1d_args* args) {
   acc1_0 = _mm256_add_ps(acc1_0, acc1_0_2);
   acc2_0 = _mm256_add_ps(acc2_0, acc2_0_1);
   acc2_0 = _mm256_add_ps(acc2_0, acc2_0_2);
-  _mm256_storeu_ps(dst + 0, acc0_0);
-  _mm256_storeu_ps(dst + 1 * args->dst_stride + 0, acc1_0);
-  _mm256_storeu_ps(dst + 2 * args->dst_stride + 0, acc2_0);
+  if (args->last_lanes) {
+    _mm256_maskstore_ps(dst + 0, convjit_aot::first_lanes8(int(args->last_lanes)), acc0_0);
+    _mm256_maskstore_ps(dst + 1 * args->dst_stride + 0, convjit_aot::first_lanes8(int(args->last_lanes)), acc1_0);
+    _mm256_maskstore_ps(dst + 2 * args->dst_stride + 0, convjit_aot::first_lanes8(int(args->last_lanes)), acc2_0);
+  } else {
+    _mm256_storeu_ps(dst + 0, acc0_0);
+    _mm256_storeu_ps(dst + 1 * args->dst_stride + 0, acc1_0);
+    _mm256_storeu_ps(dst + 2 * args->dst_stride + 0, acc2_0);
+  }
 }
 
 // 3 output channel(s) x 2 vector(s) of 8 positions.
@@ -128,12 +134,21 @@ void variant_3x2(const convjit::conv1d_args* args) {
     acc2_0 = _mm256_fmadd_ps(s0, w, acc2_0);
     acc2_1 = _mm256_fmadd_ps(s1, w, acc2_1);
   }
-  _mm256_storeu_ps(dst + 0, acc0_0);
-  _mm256_storeu_ps(dst + 8, acc0_1);
-  _mm256_storeu_ps(dst + 1 * args->dst_stride + 0, acc1_0);
-  _mm256_storeu_ps(dst + 1 * args->dst_stride + 8, acc1_1);
-  _mm256_storeu_ps(dst + 2 * args->dst_stride + 0, acc2_0);
-  _mm256_storeu_ps(dst + 2 * args->dst_stride + 8, acc2_1);
+  if (args->last_lanes) {
+    _mm256_storeu_ps(dst + 0, acc0_0);
+    _mm256_maskstore_ps(dst + 8, convjit_aot::first_lanes8(int(args->last_lanes)), acc0_1);
+    _mm256_storeu_ps(dst + 1 * args->dst_stride + 0, acc1_0);
+    _mm256_maskstore_ps(dst + 1 * args->dst_stride + 8, convjit_aot::first_lanes8(int(args->last_lanes)), acc1_1);
+    _mm256_storeu_ps(dst + 2 * args->dst_stride + 0, acc2_0);
+    _mm256_maskstore_ps(dst + 2 * args->dst_stride + 8, convjit_aot::first_lanes8(int(args->last_lanes)), acc2_1);
+  } else {
+    _mm256_storeu_ps(dst + 0, acc0_0);
+    _mm256_storeu_ps(dst + 8, acc0_1);
+    _mm256_storeu_ps(dst + 1 * args->dst_stride + 0, acc1_0);
+    _mm256_storeu_ps(dst + 1 * args->dst_stride + 8, acc1_1);
+    _mm256_storeu_ps(dst + 2 * args->dst_stride + 0, acc2_0);
+    _mm256_storeu_ps(dst + 2 * args->dst_stride + 8, acc2_1);
+  }
 }
 
 // 3 output channel(s) x 3 vector(s) of 8 positions.
@@ -211,15 +226,27 @@ void variant_3x3(const convjit::conv1d_args* args) {
     acc2_1 = _mm256_fmadd_ps(s1, w, acc2_1);
     acc2_2 = _mm256_fmadd_ps(s2, w, acc2_2);
   }
-  _mm256_storeu_ps(dst + 0, acc0_0);
-  _mm256_storeu_ps(dst + 8, acc0_1);
-  _mm256_storeu_ps(dst + 16, acc0_2);
-  _mm256_storeu_ps(dst + 1 * args->dst_stride + 0, acc1_0);
-  _mm256_storeu_ps(dst + 1 * args->dst_stride + 8, acc1_1);
-  _mm256_storeu_ps(dst + 1 * args->dst_stride + 16, acc1_2);
-  _mm256_storeu_ps(dst + 2 * args->dst_stride + 0, acc2_0);
-  _mm256_storeu_ps(dst + 2 * args->dst_stride + 8, acc2_1);
-  _mm256_storeu_ps(dst + 2 * args->dst_stride + 16, acc2_2);
+  if (args->last_lanes) {
+    _mm256_storeu_ps(dst + 0, acc0_0);
+    _mm256_storeu_ps(dst + 8, acc0_1);
+    _mm256_maskstore_ps(dst + 16, convjit_aot::first_lanes8(int(args->last_lanes)), acc0_2);
+    _mm256_storeu_ps(dst + 1 * args->dst_stride + 0, acc1_0);
+    _mm256_storeu_ps(dst + 1 * args->dst_stride + 8, acc1_1);
+    _mm256_maskstore_ps(dst + 1 * args->dst_stride + 16, convjit_aot::first_lanes8(int(args->last_lanes)), acc1_2);
+    _mm256_storeu_ps(dst + 2 * args->dst_stride + 0, acc2_0);
+    _mm256_storeu_ps(dst + 2 * args->dst_stride + 8, acc2_1);
+    _mm256_maskstore_ps(dst + 2 * args->dst_stride + 16, convjit_aot::first_lanes8(int(args->last_lanes)), acc2_2);
+  } else {
+    _mm256_storeu_ps(dst + 0, acc0_0);
+    _mm256_storeu_ps(dst + 8, acc0_1);
+    _mm256_storeu_ps(dst + 16, acc0_2);
+    _mm256_storeu_ps(dst + 1 * args->dst_stride + 0, acc1_0);
+    _mm256_storeu_ps(dst + 1 * args->dst_stride + 8, acc1_1);
+    _mm256_storeu_ps(dst + 1 * args->dst_stride + 16, acc1_2);
+    _mm256_storeu_ps(dst + 2 * args->dst_stride + 0, acc2_0);
+    _mm256_storeu_ps(dst + 2 * args->dst_stride + 8, acc2_1);
+    _mm256_storeu_ps(dst + 2 * args->dst_stride + 16, acc2_2);
+  }
 }
 
 // 3 output channel(s) x 1 position(s), a dot tile of 8-float columns.

@@ -63,7 +63,11 @@ void variant_1x1(const convjit::conv1d_args* args) {
   }
   acc0_0 = _mm512_add_ps(acc0_0, acc0_0_1);
   acc0_0 = _mm512_add_ps(acc0_0, acc0_0_2);
-  _mm512_storeu_ps(dst + 0, acc0_0);
+  if (args->last_lanes) {
+    _mm512_mask_storeu_ps(dst + 0, (__mmask16)((1u << int(args->last_lanes)) - 1), acc0_0);
+  } else {
+    _mm512_storeu_ps(dst + 0, acc0_0);
+  }
 }
 
 // 1 output channel(s) x 2 vector(s) of 16 positions.
@@ -101,8 +105,13 @@ void variant_1x2(const convjit::conv1d_args* args) {
   acc0_1 = _mm512_add_ps(acc0_1, acc0_1_1);
   acc0_0 = _mm512_add_ps(acc0_0, acc0_0_2);
   acc0_1 = _mm512_add_ps(acc0_1, acc0_1_2);
-  _mm512_storeu_ps(dst + 0, acc0_0);
-  _mm512_storeu_ps(dst + 16, acc0_1);
+  if (args->last_lanes) {
+    _mm512_storeu_ps(dst + 0, acc0_0);
+    _mm512_mask_storeu_ps(dst + 16, (__mmask16)((1u << int(args->last_lanes)) - 1), acc0_1);
+  } else {
+    _mm512_storeu_ps(dst + 0, acc0_0);
+    _mm512_storeu_ps(dst + 16, acc0_1);
+  }
 }
 
 // 1 output channel(s) x 4 vector(s) of 16 positions.
@@ -152,10 +161,17 @@ void variant_1x4(const convjit::conv1d_args* args) {
   acc0_1 = _mm512_add_ps(acc0_1, acc0_1_1);
   acc0_2 = _mm512_add_ps(acc0_2, acc0_2_1);
   acc0_3 = _mm512_add_ps(acc0_3, acc0_3_1);
-  _mm512_storeu_ps(dst + 0, acc0_0);
-  _mm512_storeu_ps(dst + 16, acc0_1);
-  _mm512_storeu_ps(dst + 32, acc0_2);
-  _mm512_storeu_ps(dst + 48, acc0_3);
+  if (args->last_lanes) {
+    _mm512_storeu_ps(dst + 0, acc0_0);
+    _mm512_storeu_ps(dst + 16, acc0_1);
+    _mm512_storeu_ps(dst + 32, acc0_2);
+    _mm512_mask_storeu_ps(dst + 48, (__mmask16)((1u << int(args->last_lanes)) - 1), acc0_3);
+  } else {
+    _mm512_storeu_ps(dst + 0, acc0_0);
+    _mm512_storeu_ps(dst + 16, acc0_1);
+    _mm512_storeu_ps(dst + 32, acc0_2);
+    _mm512_storeu_ps(dst + 48, acc0_3);
+  }
 }
 
 // 1 output channel(s) x 8 vector(s) of 16 positions.
@@ -221,14 +237,25 @@ void variant_1x8(const convjit::conv1d_args* args) {
     acc0_6 = _mm512_fmadd_ps(convjit_aot::shift16<2>(s6, s7), w, acc0_6);
     acc0_7 = _mm512_fmadd_ps(_mm512_loadu_ps(src + 114), w, acc0_7);
   }
-  _mm512_storeu_ps(dst + 0, acc0_0);
-  _mm512_storeu_ps(dst + 16, acc0_1);
-  _mm512_storeu_ps(dst + 32, acc0_2);
-  _mm512_storeu_ps(dst + 48, acc0_3);
-  _mm512_storeu_ps(dst + 64, acc0_4);
-  _mm512_storeu_ps(dst + 80, acc0_5);
-  _mm512_storeu_ps(dst + 96, acc0_6);
-  _mm512_storeu_ps(dst + 112, acc0_7);
+  if (args->last_lanes) {
+    _mm512_storeu_ps(dst + 0, acc0_0);
+    _mm512_storeu_ps(dst + 16, acc0_1);
+    _mm512_storeu_ps(dst + 32, acc0_2);
+    _mm512_storeu_ps(dst + 48, acc0_3);
+    _mm512_storeu_ps(dst + 64, acc0_4);
+    _mm512_storeu_ps(dst + 80, acc0_5);
+    _mm512_storeu_ps(dst + 96, acc0_6);
+    _mm512_mask_storeu_ps(dst + 112, (__mmask16)((1u << int(args->last_lanes)) - 1), acc0_7);
+  } else {
+    _mm512_storeu_ps(dst + 0, acc0_0);
+    _mm512_storeu_ps(dst + 16, acc0_1);
+    _mm512_storeu_ps(dst + 32, acc0_2);
+    _mm512_storeu_ps(dst + 48, acc0_3);
+    _mm512_storeu_ps(dst + 64, acc0_4);
+    _mm512_storeu_ps(dst + 80, acc0_5);
+    _mm512_storeu_ps(dst + 96, acc0_6);
+    _mm512_storeu_ps(dst + 112, acc0_7);
+  }
 }
 
 // 1 output channel(s) x 14 vector(s) of 16 positions.
@@ -330,20 +357,37 @@ void variant_1x14(const convjit::conv1d_args* args) {
     acc0_12 = _mm512_fmadd_ps(convjit_aot::shift16<2>(s12, s13), w, acc0_12);
     acc0_13 = _mm512_fmadd_ps(_mm512_loadu_ps(src + 210), w, acc0_13);
   }
-  _mm512_storeu_ps(dst + 0, acc0_0);
-  _mm512_storeu_ps(dst + 16, acc0_1);
-  _mm512_storeu_ps(dst + 32, acc0_2);
-  _mm512_storeu_ps(dst + 48, acc0_3);
-  _mm512_storeu_ps(dst + 64, acc0_4);
-  _mm512_storeu_ps(dst + 80, acc0_5);
-  _mm512_storeu_ps(dst + 96, acc0_6);
-  _mm512_storeu_ps(dst + 112, acc0_7);
-  _mm512_storeu_ps(dst + 128, acc0_8);
-  _mm512_storeu_ps(dst + 144, acc0_9);
-  _mm512_storeu_ps(dst + 160, acc0_10);
-  _mm512_storeu_ps(dst + 176, acc0_11);
-  _mm512_storeu_ps(dst + 192, acc0_12);
-  _mm512_storeu_ps(dst + 208, acc0_13);
+  if (args->last_lanes) {
+    _mm512_storeu_ps(dst + 0, acc0_0);
+    _mm512_storeu_ps(dst + 16, acc0_1);
+    _mm512_storeu_ps(dst + 32, acc0_2);
+    _mm512_storeu_ps(dst + 48, acc0_3);
+    _mm512_storeu_ps(dst + 64, acc0_4);
+    _mm512_storeu_ps(dst + 80, acc0_5);
+    _mm512_storeu_ps(dst + 96, acc0_6);
+    _mm512_storeu_ps(dst + 112, acc0_7);
+    _mm512_storeu_ps(dst + 128, acc0_8);
+    _mm512_storeu_ps(dst + 144, acc0_9);
+    _mm512_storeu_ps(dst + 160, acc0_10);
+    _mm512_storeu_ps(dst + 176, acc0_11);
+    _mm512_storeu_ps(dst + 192, acc0_12);
+    _mm512_mask_storeu_ps(dst + 208, (__mmask16)((1u << int(args->last_lanes)) - 1), acc0_13);
+  } else {
+    _mm512_storeu_ps(dst + 0, acc0_0);
+    _mm512_storeu_ps(dst + 16, acc0_1);
+    _mm512_storeu_ps(dst + 32, acc0_2);
+    _mm512_storeu_ps(dst + 48, acc0_3);
+    _mm512_storeu_ps(dst + 64, acc0_4);
+    _mm512_storeu_ps(dst + 80, acc0_5);
+    _mm512_storeu_ps(dst + 96, acc0_6);
+    _mm512_storeu_ps(dst + 112, acc0_7);
+    _mm512_storeu_ps(dst + 128, acc0_8);
+    _mm512_storeu_ps(dst + 144, acc0_9);
+    _mm512_storeu_ps(dst + 160, acc0_10);
+    _mm512_storeu_ps(dst + 176, acc0_11);
+    _mm512_storeu_ps(dst + 192, acc0_12);
+    _mm512_storeu_ps(dst + 208, acc0_13);
+  }
 }
 
 // 1 output channel(s) x 1 position(s), a dot tile of 16-float columns.

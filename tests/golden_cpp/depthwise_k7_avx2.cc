@@ -8,7 +8,7 @@
 #ifndef CONVJIT_AOT_AVX2_HELPERS
 #define CONVJIT_AOT_AVX2_HELPERS
 namespace convjit_aot {
-// The mask of a vector's first n lanes: a dot column's partial last vector.
+// The mask of a vector's first n lanes: a dot column's or a tile's partial last vector.
 inline __m256i first_lanes8(int n) {
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }

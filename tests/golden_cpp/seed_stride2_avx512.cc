@@ -89,11 +89,19 @@ void variant_5x1(const convjit::conv1d_args* args) {
   acc2_0 = _mm512_add_ps(acc2_0, acc2_0_1);
   acc3_0 = _mm512_add_ps(acc3_0, acc3_0_1);
   acc4_0 = _mm512_add_ps(acc4_0, acc4_0_1);
-  _mm512_storeu_ps(dst + 0, acc0_0);
-  _mm512_storeu_ps(dst + 1 * args->dst_stride + 0, acc1_0);
-  _mm512_storeu_ps(dst + 2 * args->dst_stride + 0, acc2_0);
-  _mm512_storeu_ps(dst + 3 * args->dst_stride + 0, acc3_0);
-  _mm512_storeu_ps(dst + 4 * args->dst_stride + 0, acc4_0);
+  if (args->last_lanes) {
+    _mm512_mask_storeu_ps(dst + 0, (__mmask16)((1u << int(args->last_lanes)) - 1), acc0_0);
+    _mm512_mask_storeu_ps(dst + 1 * args->dst_stride + 0, (__mmask16)((1u << int(args->last_lanes)) - 1), acc1_0);
+    _mm512_mask_storeu_ps(dst + 2 * args->dst_stride + 0, (__mmask16)((1u << int(args->last_lanes)) - 1), acc2_0);
+    _mm512_mask_storeu_ps(dst + 3 * args->dst_stride + 0, (__mmask16)((1u << int(args->last_lanes)) - 1), acc3_0);
+    _mm512_mask_storeu_ps(dst + 4 * args->dst_stride + 0, (__mmask16)((1u << int(args->last_lanes)) - 1), acc4_0);
+  } else {
+    _mm512_storeu_ps(dst + 0, acc0_0);
+    _mm512_storeu_ps(dst + 1 * args->dst_stride + 0, acc1_0);
+    _mm512_storeu_ps(dst + 2 * args->dst_stride + 0, acc2_0);
+    _mm512_storeu_ps(dst + 3 * args->dst_stride + 0, acc3_0);
+    _mm512_storeu_ps(dst + 4 * args->dst_stride + 0, acc4_0);
+  }
 }
 
 // 5 output channel(s) x 2 vector(s) of 16 positions.
@@ -180,16 +188,29 @@ void variant_5x2(const convjit::conv1d_args* args) {
     acc4_0 = _mm512_fmadd_ps(s0, w, acc4_0);
     acc4_1 = _mm512_fmadd_ps(s1, w, acc4_1);
   }
-  _mm512_storeu_ps(dst + 0, acc0_0);
-  _mm512_storeu_ps(dst + 16, acc0_1);
-  _mm512_storeu_ps(dst + 1 * args->dst_stride + 0, acc1_0);
-  _mm512_storeu_ps(dst + 1 * args->dst_stride + 16, acc1_1);
-  _mm512_storeu_ps(dst + 2 * args->dst_stride + 0, acc2_0);
-  _mm512_storeu_ps(dst + 2 * args->dst_stride + 16, acc2_1);
-  _mm512_storeu_ps(dst + 3 * args->dst_stride + 0, acc3_0);
-  _mm512_storeu_ps(dst + 3 * args->dst_stride + 16, acc3_1);
-  _mm512_storeu_ps(dst + 4 * args->dst_stride + 0, acc4_0);
-  _mm512_storeu_ps(dst + 4 * args->dst_stride + 16, acc4_1);
+  if (args->last_lanes) {
+    _mm512_storeu_ps(dst + 0, acc0_0);
+    _mm512_mask_storeu_ps(dst + 16, (__mmask16)((1u << int(args->last_lanes)) - 1), acc0_1);
+    _mm512_storeu_ps(dst + 1 * args->dst_stride + 0, acc1_0);
+    _mm512_mask_storeu_ps(dst + 1 * args->dst_stride + 16, (__mmask16)((1u << int(args->last_lanes)) - 1), acc1_1);
+    _mm512_storeu_ps(dst + 2 * args->dst_stride + 0, acc2_0);
+    _mm512_mask_storeu_ps(dst + 2 * args->dst_stride + 16, (__mmask16)((1u << int(args->last_lanes)) - 1), acc2_1);
+    _mm512_storeu_ps(dst + 3 * args->dst_stride + 0, acc3_0);
+    _mm512_mask_storeu_ps(dst + 3 * args->dst_stride + 16, (__mmask16)((1u << int(args->last_lanes)) - 1), acc3_1);
+    _mm512_storeu_ps(dst + 4 * args->dst_stride + 0, acc4_0);
+    _mm512_mask_storeu_ps(dst + 4 * args->dst_stride + 16, (__mmask16)((1u << int(args->last_lanes)) - 1), acc4_1);
+  } else {
+    _mm512_storeu_ps(dst + 0, acc0_0);
+    _mm512_storeu_ps(dst + 16, acc0_1);
+    _mm512_storeu_ps(dst + 1 * args->dst_stride + 0, acc1_0);
+    _mm512_storeu_ps(dst + 1 * args->dst_stride + 16, acc1_1);
+    _mm512_storeu_ps(dst + 2 * args->dst_stride + 0, acc2_0);
+    _mm512_storeu_ps(dst + 2 * args->dst_stride + 16, acc2_1);
+    _mm512_storeu_ps(dst + 3 * args->dst_stride + 0, acc3_0);
+    _mm512_storeu_ps(dst + 3 * args->dst_stride + 16, acc3_1);
+    _mm512_storeu_ps(dst + 4 * args->dst_stride + 0, acc4_0);
+    _mm512_storeu_ps(dst + 4 * args->dst_stride + 16, acc4_1);
+  }
 }
 
 // 5 output channel(s) x 3 vector(s) of 16 positions.
@@ -304,21 +325,39 @@ void variant_5x3(const convjit::conv1d_args* args) {
     acc4_1 = _mm512_fmadd_ps(s1, w, acc4_1);
     acc4_2 = _mm512_fmadd_ps(s2, w, acc4_2);
   }
-  _mm512_storeu_ps(dst + 0, acc0_0);
-  _mm512_storeu_ps(dst + 16, acc0_1);
-  _mm512_storeu_ps(dst + 32, acc0_2);
-  _mm512_storeu_ps(dst + 1 * args->dst_stride + 0, acc1_0);
-  _mm512_storeu_ps(dst + 1 * args->dst_stride + 16, acc1_1);
-  _mm512_storeu_ps(dst + 1 * args->dst_stride + 32, acc1_2);
-  _mm512_storeu_ps(dst + 2 * args->dst_stride + 0, acc2_0);
-  _mm512_storeu_ps(dst + 2 * args->dst_stride + 16, acc2_1);
-  _mm512_storeu_ps(dst + 2 * args->dst_stride + 32, acc2_2);
-  _mm512_storeu_ps(dst + 3 * args->dst_stride + 0, acc3_0);
-  _mm512_storeu_ps(dst + 3 * args->dst_stride + 16, acc3_1);
-  _mm512_storeu_ps(dst + 3 * args->dst_stride + 32, acc3_2);
-  _mm512_storeu_ps(dst + 4 * args->dst_stride + 0, acc4_0);
-  _mm512_storeu_ps(dst + 4 * args->dst_stride + 16, acc4_1);
-  _mm512_storeu_ps(dst + 4 * args->dst_stride + 32, acc4_2);
+  if (args->last_lanes) {
+    _mm512_storeu_ps(dst + 0, acc0_0);
+    _mm512_storeu_ps(dst + 16, acc0_1);
+    _mm512_mask_storeu_ps(dst + 32, (__mmask16)((1u << int(args->last_lanes)) - 1), acc0_2);
+    _mm512_storeu_ps(dst + 1 * args->dst_stride + 0, acc1_0);
+    _mm512_storeu_ps(dst + 1 * args->dst_stride + 16, acc1_1);
+    _mm512_mask_storeu_ps(dst + 1 * args->dst_stride + 32, (__mmask16)((1u << int(args->last_lanes)) - 1), acc1_2);
+    _mm512_storeu_ps(dst + 2 * args->dst_stride + 0, acc2_0);
+    _mm512_storeu_ps(dst + 2 * args->dst_stride + 16, acc2_1);
+    _mm512_mask_storeu_ps(dst + 2 * args->dst_stride + 32, (__mmask16)((1u << int(args->last_lanes)) - 1), acc2_2);
+    _mm512_storeu_ps(dst + 3 * args->dst_stride + 0, acc3_0);
+    _mm512_storeu_ps(dst + 3 * args->dst_stride + 16, acc3_1);
+    _mm512_mask_storeu_ps(dst + 3 * args->dst_stride + 32, (__mmask16)((1u << int(args->last_lanes)) - 1), acc3_2);
+    _mm512_storeu_ps(dst + 4 * args->dst_stride + 0, acc4_0);
+    _mm512_storeu_ps(dst + 4 * args->dst_stride + 16, acc4_1);
+    _mm512_mask_storeu_ps(dst + 4 * args->dst_stride + 32, (__mmask16)((1u << int(args->last_lanes)) - 1), acc4_2);
+  } else {
+    _mm512_storeu_ps(dst + 0, acc0_0);
+    _mm512_storeu_ps(dst + 16, acc0_1);
+    _mm512_storeu_ps(dst + 32, acc0_2);
+    _mm512_storeu_ps(dst + 1 * args->dst_stride + 0, acc1_0);
+    _mm512_storeu_ps(dst + 1 * args->dst_stride + 16, acc1_1);
+    _mm512_storeu_ps(dst + 1 * args->dst_stride + 32, acc1_2);
+    _mm512_storeu_ps(dst + 2 * args->dst_stride + 0, acc2_0);
+    _mm512_storeu_ps(dst + 2 * args->dst_stride + 16, acc2_1);
+    _mm512_storeu_ps(dst + 2 * args->dst_stride + 32, acc2_2);
+    _mm512_storeu_ps(dst + 3 * args->dst_stride + 0, acc3_0);
+    _mm512_storeu_ps(dst + 3 * args->dst_stride + 16, acc3_1);
+    _mm512_storeu_ps(dst + 3 * args->dst_stride + 32, acc3_2);
+    _mm512_storeu_ps(dst + 4 * args->dst_stride + 0, acc4_0);
+    _mm512_storeu_ps(dst + 4 * args->dst_stride + 16, acc4_1);
+    _mm512_storeu_ps(dst + 4 * args->dst_stride + 32, acc4_2);
+  }
 }
 
 // 5 output channel(s) x 4 vector(s) of 16 positions.
@@ -461,26 +500,49 @@ void variant_5x4(const convjit::conv1d_args* args) {
     acc4_2 = _mm512_fmadd_ps(s2, w, acc4_2);
     acc4_3 = _mm512_fmadd_ps(s3, w, acc4_3);
   }
-  _mm512_storeu_ps(dst + 0, acc0_0);
-  _mm512_storeu_ps(dst + 16, acc0_1);
-  _mm512_storeu_ps(dst + 32, acc0_2);
-  _mm512_storeu_ps(dst + 48, acc0_3);
-  _mm512_storeu_ps(dst + 1 * args->dst_stride + 0, acc1_0);
-  _mm512_storeu_ps(dst + 1 * args->dst_stride + 16, acc1_1);
-  _mm512_storeu_ps(dst + 1 * args->dst_stride + 32, acc1_2);
-  _mm512_storeu_ps(dst + 1 * args->dst_stride + 48, acc1_3);
-  _mm512_storeu_ps(dst + 2 * args->dst_stride + 0, acc2_0);
-  _mm512_storeu_ps(dst + 2 * args->dst_stride + 16, acc2_1);
-  _mm512_storeu_ps(dst + 2 * args->dst_stride + 32, acc2_2);
-  _mm512_storeu_ps(dst + 2 * args->dst_stride + 48, acc2_3);
-  _mm512_storeu_ps(dst + 3 * args->dst_stride + 0, acc3_0);
-  _mm512_storeu_ps(dst + 3 * args->dst_stride + 16, acc3_1);
-  _mm512_storeu_ps(dst + 3 * args->dst_stride + 32, acc3_2);
-  _mm512_storeu_ps(dst + 3 * args->dst_stride + 48, acc3_3);
-  _mm512_storeu_ps(dst + 4 * args->dst_stride + 0, acc4_0);
-  _mm512_storeu_ps(dst + 4 * args->dst_stride + 16, acc4_1);
-  _mm512_storeu_ps(dst + 4 * args->dst_stride + 32, acc4_2);
-  _mm512_storeu_ps(dst + 4 * args->dst_stride + 48, acc4_3);
+  if (args->last_lanes) {
+    _mm512_storeu_ps(dst + 0, acc0_0);
+    _mm512_storeu_ps(dst + 16, acc0_1);
+    _mm512_storeu_ps(dst + 32, acc0_2);
+    _mm512_mask_storeu_ps(dst + 48, (__mmask16)((1u << int(args->last_lanes)) - 1), acc0_3);
+    _mm512_storeu_ps(dst + 1 * args->dst_stride + 0, acc1_0);
+    _mm512_storeu_ps(dst + 1 * args->dst_stride + 16, acc1_1);
+    _mm512_storeu_ps(dst + 1 * args->dst_stride + 32, acc1_2);
+    _mm512_mask_storeu_ps(dst + 1 * args->dst_stride + 48, (__mmask16)((1u << int(args->last_lanes)) - 1), acc1_3);
+    _mm512_storeu_ps(dst + 2 * args->dst_stride + 0, acc2_0);
+    _mm512_storeu_ps(dst + 2 * args->dst_stride + 16, acc2_1);
+    _mm512_storeu_ps(dst + 2 * args->dst_stride + 32, acc2_2);
+    _mm512_mask_storeu_ps(dst + 2 * args->dst_stride + 48, (__mmask16)((1u << int(args->last_lanes)) - 1), acc2_3);
+    _mm512_storeu_ps(dst + 3 * args->dst_stride + 0, acc3_0);
+    _mm512_storeu_ps(dst + 3 * args->dst_stride + 16, acc3_1);
+    _mm512_storeu_ps(dst + 3 * args->dst_stride + 32, acc3_2);
+    _mm512_mask_storeu_ps(dst + 3 * args->dst_stride + 48, (__mmask16)((1u << int(args->last_lanes)) - 1), acc3_3);
+    _mm512_storeu_ps(dst + 4 * args->dst_stride + 0, acc4_0);
+    _mm512_storeu_ps(dst + 4 * args->dst_stride + 16, acc4_1);
+    _mm512_storeu_ps(dst + 4 * args->dst_stride + 32, acc4_2);
+    _mm512_mask_storeu_ps(dst + 4 * args->dst_stride + 48, (__mmask16)((1u << int(args->last_lanes)) - 1), acc4_3);
+  } else {
+    _mm512_storeu_ps(dst + 0, acc0_0);
+    _mm512_storeu_ps(dst + 16, acc0_1);
+    _mm512_storeu_ps(dst + 32, acc0_2);
+    _mm512_storeu_ps(dst + 48, acc0_3);
+    _mm512_storeu_ps(dst + 1 * args->dst_stride + 0, acc1_0);
+    _mm512_storeu_ps(dst + 1 * args->dst_stride + 16, acc1_1);
+    _mm512_storeu_ps(dst + 1 * args->dst_stride + 32, acc1_2);
+    _mm512_storeu_ps(dst + 1 * args->dst_stride + 48, acc1_3);
+    _mm512_storeu_ps(dst + 2 * args->dst_stride + 0, acc2_0);
+    _mm512_storeu_ps(dst + 2 * args->dst_stride + 16, acc2_1);
+    _mm512_storeu_ps(dst + 2 * args->dst_stride + 32, acc2_2);
+    _mm512_storeu_ps(dst + 2 * args->dst_stride + 48, acc2_3);
+    _mm512_storeu_ps(dst + 3 * args->dst_stride + 0, acc3_0);
+    _mm512_storeu_ps(dst + 3 * args->dst_stride + 16, acc3_1);
+    _mm512_storeu_ps(dst + 3 * args->dst_stride + 32, acc3_2);
+    _mm512_storeu_ps(dst + 3 * args->dst_stride + 48, acc3_3);
+    _mm512_storeu_ps(dst + 4 * args->dst_stride + 0, acc4_0);
+    _mm512_storeu_ps(dst + 4 * args->dst_stride + 16, acc4_1);
+    _mm512_storeu_ps(dst + 4 * args->dst_stride + 32, acc4_2);
+    _mm512_storeu_ps(dst + 4 * args->dst_stride + 48, acc4_3);
+  }
 }
 
 // 5 output channel(s) x 5 vector(s) of 16 positions.
@@ -651,31 +713,59 @@ void variant_5x5(const convjit::conv1d_args* args) {
     acc4_3 = _mm512_fmadd_ps(s3, w, acc4_3);
     acc4_4 = _mm512_fmadd_ps(s4, w, acc4_4);
   }
-  _mm512_storeu_ps(dst + 0, acc0_0);
-  _mm512_storeu_ps(dst + 16, acc0_1);
-  _mm512_storeu_ps(dst + 32, acc0_2);
-  _mm512_storeu_ps(dst + 48, acc0_3);
-  _mm512_storeu_ps(dst + 64, acc0_4);
-  _mm512_storeu_ps(dst + 1 * args->dst_stride + 0, acc1_0);
-  _mm512_storeu_ps(dst + 1 * args->dst_stride + 16, acc1_1);
-  _mm512_storeu_ps(dst + 1 * args->dst_stride + 32, acc1_2);
-  _mm512_storeu_ps(dst + 1 * args->dst_stride + 48, acc1_3);
-  _mm512_storeu_ps(dst + 1 * args->dst_stride + 64, acc1_4);
-  _mm512_storeu_ps(dst + 2 * args->dst_stride + 0, acc2_0);
-  _mm512_storeu_ps(dst + 2 * args->dst_stride + 16, acc2_1);
-  _mm512_storeu_ps(dst + 2 * args->dst_stride + 32, acc2_2);
-  _mm512_storeu_ps(dst + 2 * args->dst_stride + 48, acc2_3);
-  _mm512_storeu_ps(dst + 2 * args->dst_stride + 64, acc2_4);
-  _mm512_storeu_ps(dst + 3 * args->dst_stride + 0, acc3_0);
-  _mm512_storeu_ps(dst + 3 * args->dst_stride + 16, acc3_1);
-  _mm512_storeu_ps(dst + 3 * args->dst_stride + 32, acc3_2);
-  _mm512_storeu_ps(dst + 3 * args->dst_stride + 48, acc3_3);
-  _mm512_storeu_ps(dst + 3 * args->dst_stride + 64, acc3_4);
-  _mm512_storeu_ps(dst + 4 * args->dst_stride + 0, acc4_0);
-  _mm512_storeu_ps(dst + 4 * args->dst_stride + 16, acc4_1);
-  _mm512_storeu_ps(dst + 4 * args->dst_stride + 32, acc4_2);
-  _mm512_storeu_ps(dst + 4 * args->dst_stride + 48, acc4_3);
-  _mm512_storeu_ps(dst + 4 * args->dst_stride + 64, acc4_4);
+  if (args->last_lanes) {
+    _mm512_storeu_ps(dst + 0, acc0_0);
+    _mm512_storeu_ps(dst + 16, acc0_1);
+    _mm512_storeu_ps(dst + 32, acc0_2);
+    _mm512_storeu_ps(dst + 48, acc0_3);
+    _mm512_mask_storeu_ps(dst + 64, (__mmask16)((1u << int(args->last_lanes)) - 1), acc0_4);
+    _mm512_storeu_ps(dst + 1 * args->dst_stride + 0, acc1_0);
+    _mm512_storeu_ps(dst + 1 * args->dst_stride + 16, acc1_1);
+    _mm512_storeu_ps(dst + 1 * args->dst_stride + 32, acc1_2);
+    _mm512_storeu_ps(dst + 1 * args->dst_stride + 48, acc1_3);
+    _mm512_mask_storeu_ps(dst + 1 * args->dst_stride + 64, (__mmask16)((1u << int(args->last_lanes)) - 1), acc1_4);
+    _mm512_storeu_ps(dst + 2 * args->dst_stride + 0, acc2_0);
+    _mm512_storeu_ps(dst + 2 * args->dst_stride + 16, acc2_1);
+    _mm512_storeu_ps(dst + 2 * args->dst_stride + 32, acc2_2);
+    _mm512_storeu_ps(dst + 2 * args->dst_stride + 48, acc2_3);
+    _mm512_mask_storeu_ps(dst + 2 * args->dst_stride + 64, (__mmask16)((1u << int(args->last_lanes)) - 1), acc2_4);
+    _mm512_storeu_ps(dst + 3 * args->dst_stride + 0, acc3_0);
+    _mm512_storeu_ps(dst + 3 * args->dst_stride + 16, acc3_1);
+    _mm512_storeu_ps(dst + 3 * args->dst_stride + 32, acc3_2);
+    _mm512_storeu_ps(dst + 3 * args->dst_stride + 48, acc3_3);
+    _mm512_mask_storeu_ps(dst + 3 * args->dst_stride + 64, (__mmask16)((1u << int(args->last_lanes)) - 1), acc3_4);
+    _mm512_storeu_ps(dst + 4 * args->dst_stride + 0, acc4_0);
+    _mm512_storeu_ps(dst + 4 * args->dst_stride + 16, acc4_1);
+    _mm512_storeu_ps(dst + 4 * args->dst_stride + 32, acc4_2);
+    _mm512_storeu_ps(dst + 4 * args->dst_stride + 48, acc4_3);
+    _mm512_mask_storeu_ps(dst + 4 * args->dst_stride + 64, (__mmask16)((1u << int(args->last_lanes)) - 1), acc4_4);
+  } else {
+    _mm512_storeu_ps(dst + 0, acc0_0);
+    _mm512_storeu_ps(dst + 16, acc0_1);
+    _mm512_storeu_ps(dst + 32, acc0_2);
+    _mm512_storeu_ps(dst + 48, acc0_3);
+    _mm512_storeu_ps(dst + 64, acc0_4);
+    _mm512_storeu_ps(dst + 1 * args->dst_stride + 0, acc1_0);
+    _mm512_storeu_ps(dst + 1 * args->dst_stride + 16, acc1_1);
+    _mm512_storeu_ps(dst + 1 * args->dst_stride + 32, acc1_2);
+    _mm512_storeu_ps(dst + 1 * args->dst_stride + 48, acc1_3);
+    _mm512_storeu_ps(dst + 1 * args->dst_stride + 64, acc1_4);
+    _mm512_storeu_ps(dst + 2 * args->dst_stride + 0, acc2_0);
+    _mm512_storeu_ps(dst + 2 * args->dst_stride + 16, acc2_1);
+    _mm512_storeu_ps(dst + 2 * args->dst_stride + 32, acc2_2);
+    _mm512_storeu_ps(dst + 2 * args->dst_stride + 48, acc2_3);
+    _mm512_storeu_ps(dst + 2 * args->dst_stride + 64, acc2_4);
+    _mm512_storeu_ps(dst + 3 * args->dst_stride + 0, acc3_0);
+    _mm512_storeu_ps(dst + 3 * args->dst_stride + 16, acc3_1);
+    _mm512_storeu_ps(dst + 3 * args->dst_stride + 32, acc3_2);
+    _mm512_storeu_ps(dst + 3 * args->dst_stride + 48, acc3_3);
+    _mm512_storeu_ps(dst + 3 * args->dst_stride + 64, acc3_4);
+    _mm512_storeu_ps(dst + 4 * args->dst_stride + 0, acc4_0);
+    _mm512_storeu_ps(dst + 4 * args->dst_stride + 16, acc4_1);
+    _mm512_storeu_ps(dst + 4 * args->dst_stride + 32, acc4_2);
+    _mm512_storeu_ps(dst + 4 * args->dst_stride + 48, acc4_3);
+    _mm512_storeu_ps(dst + 4 * args->dst_stride + 64, acc4_4);
+  }
 }
 
 // 4 output channel(s) x 1 position(s), a dot tile of 128-float columns.

@@ -26,6 +26,9 @@ inline vec4 fmadd4(vec4 a, vec4 b, vec4 acc) { return a * b + acc; }
 inline vec4 add4(vec4 a, vec4 b) { return a + b; }
 inline float sum_lanes4(vec4 v) { return (v[0] + v[2]) + (v[1] + v[3]); }  // halving, as every backend
 inline void store4(float* p, vec4 v) { __builtin_memcpy(p, &v, sizeof v); }
+inline void store_first4(float* p, vec4 v, int n) {  // a tile's partial last vector
+  for (int l = 0; l < n; ++l) p[l] = v[l];
+}
 #else  // any other C++17 compiler: four floats the optimizer may vectorize
 struct vec4 {
   float lane[4];
@@ -49,6 +52,9 @@ inline vec4 add4(vec4 a, vec4 b) {
 inline float sum_lanes4(vec4 v) { return (v.lane[0] + v.lane[2]) + (v.lane[1] + v.lane[3]); }
 inline void store4(float* p, vec4 v) {
   for (int l = 0; l < 4; ++l) p[l] = v.lane[l];
+}
+inline void store_first4(float* p, vec4 v, int n) {
+  for (int l = 0; l < n; ++l) p[l] = v.lane[l];
 }
 #endif
 }  // namespace convjit_aot
@@ -83,8 +89,13 @@ void variant_2x1_compact(const convjit::conv1d_args* args) {
   }
   acc0_0 = convjit_aot::add4(acc0_0, acc0_0_1);
   acc1_0 = convjit_aot::add4(acc1_0, acc1_0_1);
-  convjit_aot::store4(dst + 0, acc0_0);
-  convjit_aot::store4(dst + 1 * args->dst_stride + 0, acc1_0);
+  if (args->last_lanes) {
+    convjit_aot::store_first4(dst + 0, acc0_0, int(args->last_lanes));
+    convjit_aot::store_first4(dst + 1 * args->dst_stride + 0, acc1_0, int(args->last_lanes));
+  } else {
+    convjit_aot::store4(dst + 0, acc0_0);
+    convjit_aot::store4(dst + 1 * args->dst_stride + 0, acc1_0);
+  }
 }
 
 // 2 output channel(s) x 2 vector(s) of 4 positions, reading a tap-segment window.
@@ -131,10 +142,17 @@ void variant_2x2_compact(const convjit::conv1d_args* args) {
   acc0_1 = convjit_aot::add4(acc0_1, acc0_1_1);
   acc1_0 = convjit_aot::add4(acc1_0, acc1_0_1);
   acc1_1 = convjit_aot::add4(acc1_1, acc1_1_1);
-  convjit_aot::store4(dst + 0, acc0_0);
-  convjit_aot::store4(dst + 4, acc0_1);
-  convjit_aot::store4(dst + 1 * args->dst_stride + 0, acc1_0);
-  convjit_aot::store4(dst + 1 * args->dst_stride + 4, acc1_1);
+  if (args->last_lanes) {
+    convjit_aot::store4(dst + 0, acc0_0);
+    convjit_aot::store_first4(dst + 4, acc0_1, int(args->last_lanes));
+    convjit_aot::store4(dst + 1 * args->dst_stride + 0, acc1_0);
+    convjit_aot::store_first4(dst + 1 * args->dst_stride + 4, acc1_1, int(args->last_lanes));
+  } else {
+    convjit_aot::store4(dst + 0, acc0_0);
+    convjit_aot::store4(dst + 4, acc0_1);
+    convjit_aot::store4(dst + 1 * args->dst_stride + 0, acc1_0);
+    convjit_aot::store4(dst + 1 * args->dst_stride + 4, acc1_1);
+  }
 }
 
 // 2 output channel(s) x 3 vector(s) of 4 positions, reading a tap-segment window.
@@ -183,12 +201,21 @@ void variant_2x3_compact(const convjit::conv1d_args* args) {
     acc1_1 = convjit_aot::fmadd4(s1, w, acc1_1);
     acc1_2 = convjit_aot::fmadd4(s2, w, acc1_2);
   }
-  convjit_aot::store4(dst + 0, acc0_0);
-  convjit_aot::store4(dst + 4, acc0_1);
-  convjit_aot::store4(dst + 8, acc0_2);
-  convjit_aot::store4(dst + 1 * args->dst_stride + 0, acc1_0);
-  convjit_aot::store4(dst + 1 * args->dst_stride + 4, acc1_1);
-  convjit_aot::store4(dst + 1 * args->dst_stride + 8, acc1_2);
+  if (args->last_lanes) {
+    convjit_aot::store4(dst + 0, acc0_0);
+    convjit_aot::store4(dst + 4, acc0_1);
+    convjit_aot::store_first4(dst + 8, acc0_2, int(args->last_lanes));
+    convjit_aot::store4(dst + 1 * args->dst_stride + 0, acc1_0);
+    convjit_aot::store4(dst + 1 * args->dst_stride + 4, acc1_1);
+    convjit_aot::store_first4(dst + 1 * args->dst_stride + 8, acc1_2, int(args->last_lanes));
+  } else {
+    convjit_aot::store4(dst + 0, acc0_0);
+    convjit_aot::store4(dst + 4, acc0_1);
+    convjit_aot::store4(dst + 8, acc0_2);
+    convjit_aot::store4(dst + 1 * args->dst_stride + 0, acc1_0);
+    convjit_aot::store4(dst + 1 * args->dst_stride + 4, acc1_1);
+    convjit_aot::store4(dst + 1 * args->dst_stride + 8, acc1_2);
+  }
 }
 
 // 2 output channel(s) x 4 vector(s) of 4 positions, reading a tap-segment window.
@@ -247,14 +274,25 @@ void variant_2x4_compact(const convjit::conv1d_args* args) {
     acc1_2 = convjit_aot::fmadd4(s2, w, acc1_2);
     acc1_3 = convjit_aot::fmadd4(s3, w, acc1_3);
   }
-  convjit_aot::store4(dst + 0, acc0_0);
-  convjit_aot::store4(dst + 4, acc0_1);
-  convjit_aot::store4(dst + 8, acc0_2);
-  convjit_aot::store4(dst + 12, acc0_3);
-  convjit_aot::store4(dst + 1 * args->dst_stride + 0, acc1_0);
-  convjit_aot::store4(dst + 1 * args->dst_stride + 4, acc1_1);
-  convjit_aot::store4(dst + 1 * args->dst_stride + 8, acc1_2);
-  convjit_aot::store4(dst + 1 * args->dst_stride + 12, acc1_3);
+  if (args->last_lanes) {
+    convjit_aot::store4(dst + 0, acc0_0);
+    convjit_aot::store4(dst + 4, acc0_1);
+    convjit_aot::store4(dst + 8, acc0_2);
+    convjit_aot::store_first4(dst + 12, acc0_3, int(args->last_lanes));
+    convjit_aot::store4(dst + 1 * args->dst_stride + 0, acc1_0);
+    convjit_aot::store4(dst + 1 * args->dst_stride + 4, acc1_1);
+    convjit_aot::store4(dst + 1 * args->dst_stride + 8, acc1_2);
+    convjit_aot::store_first4(dst + 1 * args->dst_stride + 12, acc1_3, int(args->last_lanes));
+  } else {
+    convjit_aot::store4(dst + 0, acc0_0);
+    convjit_aot::store4(dst + 4, acc0_1);
+    convjit_aot::store4(dst + 8, acc0_2);
+    convjit_aot::store4(dst + 12, acc0_3);
+    convjit_aot::store4(dst + 1 * args->dst_stride + 0, acc1_0);
+    convjit_aot::store4(dst + 1 * args->dst_stride + 4, acc1_1);
+    convjit_aot::store4(dst + 1 * args->dst_stride + 8, acc1_2);
+    convjit_aot::store4(dst + 1 * args->dst_stride + 12, acc1_3);
+  }
 }
 
 // 2 output channel(s) x 5 vector(s) of 4 positions, reading a tap-segment window.
@@ -323,16 +361,29 @@ void variant_2x5_compact(const convjit::conv1d_args* args) {
     acc1_3 = convjit_aot::fmadd4(s3, w, acc1_3);
     acc1_4 = convjit_aot::fmadd4(s4, w, acc1_4);
   }
-  convjit_aot::store4(dst + 0, acc0_0);
-  convjit_aot::store4(dst + 4, acc0_1);
-  convjit_aot::store4(dst + 8, acc0_2);
-  convjit_aot::store4(dst + 12, acc0_3);
-  convjit_aot::store4(dst + 16, acc0_4);
-  convjit_aot::store4(dst + 1 * args->dst_stride + 0, acc1_0);
-  convjit_aot::store4(dst + 1 * args->dst_stride + 4, acc1_1);
-  convjit_aot::store4(dst + 1 * args->dst_stride + 8, acc1_2);
-  convjit_aot::store4(dst + 1 * args->dst_stride + 12, acc1_3);
-  convjit_aot::store4(dst + 1 * args->dst_stride + 16, acc1_4);
+  if (args->last_lanes) {
+    convjit_aot::store4(dst + 0, acc0_0);
+    convjit_aot::store4(dst + 4, acc0_1);
+    convjit_aot::store4(dst + 8, acc0_2);
+    convjit_aot::store4(dst + 12, acc0_3);
+    convjit_aot::store_first4(dst + 16, acc0_4, int(args->last_lanes));
+    convjit_aot::store4(dst + 1 * args->dst_stride + 0, acc1_0);
+    convjit_aot::store4(dst + 1 * args->dst_stride + 4, acc1_1);
+    convjit_aot::store4(dst + 1 * args->dst_stride + 8, acc1_2);
+    convjit_aot::store4(dst + 1 * args->dst_stride + 12, acc1_3);
+    convjit_aot::store_first4(dst + 1 * args->dst_stride + 16, acc1_4, int(args->last_lanes));
+  } else {
+    convjit_aot::store4(dst + 0, acc0_0);
+    convjit_aot::store4(dst + 4, acc0_1);
+    convjit_aot::store4(dst + 8, acc0_2);
+    convjit_aot::store4(dst + 12, acc0_3);
+    convjit_aot::store4(dst + 16, acc0_4);
+    convjit_aot::store4(dst + 1 * args->dst_stride + 0, acc1_0);
+    convjit_aot::store4(dst + 1 * args->dst_stride + 4, acc1_1);
+    convjit_aot::store4(dst + 1 * args->dst_stride + 8, acc1_2);
+    convjit_aot::store4(dst + 1 * args->dst_stride + 12, acc1_3);
+    convjit_aot::store4(dst + 1 * args->dst_stride + 16, acc1_4);
+  }
 }
 
 // 2 output channel(s) x 1 position(s), a dot tile of 8-float columns.

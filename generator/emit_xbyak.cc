@@ -60,8 +60,12 @@ std::size_t xbyak_kernel::code_capacity(const kernel_plan& plan) {
     std::size_t edge = 0;
     if (v.edge != row_edge::none)
       for (const auto& op : plan.channel_step(v)) edge += op.edge ? 3 * std::size_t(plan.vlen) + 2 : 0;
-    // A masked last vector: its loads and stores again, the mask, its table.
-    const std::size_t masked = plan.masks_last_vector(v) ? 2 * std::size_t(v.rows) * (v.ur + 1) + 16 + 4 : 0;
+    // A masked last vector: the output so far loaded again, the last vector's
+    // stores again, the mask and its table.
+    const std::size_t masked =
+        plan.masks_last_vector(v)
+            ? (plan.adds_at_run_time(v) ? std::size_t(v.rows) * (v.ur + 1) : 0) + 2 * std::size_t(v.rows) + 12
+            : 0;
     bytes += (step + trailing + edge + masked + per_accumulator * v.rows * v.ur + (plan.slide_src ? plan.slide_sources(v.ur) : 0) + 64) *
                  10 + 16;
   }
@@ -157,26 +161,32 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
     for (int sum = v.dot ? 0 : 1; sum < v.sums; ++sum)
       for (int j = 0; j < ur; ++j) vxorps(acc(o, j, sum), acc(o, j, sum), acc(o, j, sum));
   Label accumulators_ready;
-  // Jumps to `whole` unless the last vector is partial (conv1d_args::
-  // last_lanes); else puts the mask of its first lanes in k3 (AVX-512) or the
-  // weight register (AVX2, free outside the step), from a table after the
-  // code. Destroys reg_count and reg_wei.
+  // The mask of the last vector's lanes (conv1d_args::last_lanes). AVX-512:
+  // in k3, all of them when last_lanes is 0, so its loads and stores are
+  // masked always (a branch and its labels cost codegen 10%). AVX2, whose
+  // masked stores are slow: jumps to `whole` when last_lanes is 0, else puts
+  // the first lanes' mask in the weight register (free outside the step),
+  // from edge_masks' -1s then 0s. Destroys reg_count and reg_wei.
   const bool masks = p.masks_last_vector(v);
-  Label first_lanes_words;  // AVX-512: word n = the mask of n lanes
+  const bool always_masked = masks && p.target == isa::avx512;
   const Vmm last_mask = vmm<Vmm>(v.weight);
+  auto last_vector_mask = [&] {
+    mov(reg_count, ptr[reg_args + offsetof(conv1d_args, last_lanes)]);
+    mov(reg_wei.cvt32(), p.vlen);
+    test(reg_count, reg_count);
+    cmovz(reg_count.cvt32(), reg_wei.cvt32());
+    mov(reg_wei.cvt32(), -1);
+    bzhi(reg_wei.cvt32(), reg_wei.cvt32(), reg_count.cvt32());
+    kmovw(k3, reg_wei.cvt32());
+  };
   auto last_vector_mask_or = [&](Label& whole) {
     mov(reg_count, ptr[reg_args + offsetof(conv1d_args, last_lanes)]);
     test(reg_count, reg_count);
     jz(whole, T_NEAR);
-    if (p.target == isa::avx512) {
-      lea(reg_wei, ptr[rip + first_lanes_words]);
-      kmovw(k3, word[reg_wei + reg_count * 2]);
-    } else {  // the first n lanes of edge_masks' -1s then 0s
-      lea(reg_wei, ptr[rip + edge_masks + p.vlen * int(sizeof(float))]);
-      neg(reg_count);
-      vmovups(last_mask, ptr[reg_wei + reg_count * int(sizeof(float))]);
-      uses_edge_masks = true;
-    }
+    lea(reg_wei, ptr[rip + edge_masks + p.vlen * int(sizeof(float))]);
+    neg(reg_count);
+    vmovups(last_mask, ptr[reg_wei + reg_count * int(sizeof(float))]);
+    uses_edge_masks = true;
   };
   auto output_so_far = [&](bool masked) {
     mov(reg_count, reg_dst);
@@ -197,7 +207,10 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
       Label fresh;
       cmp(qword[reg_args + offsetof(conv1d_args, accumulate)], 0);
       je(fresh, T_NEAR);
-      if (masks) {
+      if (always_masked) {
+        last_vector_mask();
+        mov(reg_wei, ptr[reg_args + offsetof(conv1d_args, wei)]);
+      } else if (masks) {
         Label whole;
         last_vector_mask_or(whole);
         mov(reg_wei, ptr[reg_args + offsetof(conv1d_args, wei)]);
@@ -205,7 +218,7 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
         jmp(accumulators_ready, T_NEAR);
         L(whole);
       }
-      output_so_far(false);
+      output_so_far(always_masked);
       jmp(accumulators_ready, T_NEAR);
       L(fresh);
     }
@@ -469,16 +482,17 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
     }
   } else {
     enum class store_kind { plain, stream, masked };  // masked: the last vector's first lanes
-    auto store_rows = [&](store_kind how) {
+    // Vectors [first, end) of every row, `row` walking from the tile's first.
+    auto store_rows = [&](store_kind how, int first, int end, const Reg64& row) {
       for (int o = 0; o < acc_rows; ++o) {
-        for (int j = 0; j < ur; ++j) {
-          const Address at = ptr[reg_dst + j * vector_bytes];
+        for (int j = first; j < end; ++j) {
+          const Address at = ptr[row + j * vector_bytes];
           if (how == store_kind::stream) vmovntps(at, acc(o, j, 0));
           else if (how == store_kind::plain || j + 1 < ur) vmovups(at, acc(o, j, 0));
           else if (p.target == isa::avx512) vmovups(at | k3, acc(o, j, 0));
           else vmaskmovps(at, last_mask, acc(o, j, 0));
         }
-        if (o + 1 < acc_rows) add(reg_dst, reg_dst_stride);
+        if (o + 1 < acc_rows) add(row, reg_dst_stride);
       }
     };
     Label stored;
@@ -486,18 +500,25 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
       Label cached;
       cmp(qword[reg_args + offsetof(conv1d_args, stream)], 0);
       je(cached, T_NEAR);
-      store_rows(store_kind::stream);
+      store_rows(store_kind::stream, 0, ur, reg_dst);
       jmp(stored, T_NEAR);
       L(cached);
     }
-    if (masks) {
+    if (always_masked) {
+      last_vector_mask();
+      store_rows(store_kind::masked, 0, ur, reg_dst);
+    } else if (masks) {  // every vector but the last, then the last whole or masked (src's register is free)
+      mov(reg_src, reg_dst);
+      if (ur > 1) store_rows(store_kind::plain, 0, ur - 1, reg_dst);
       Label whole;
       last_vector_mask_or(whole);
-      store_rows(store_kind::masked);
+      store_rows(store_kind::masked, ur - 1, ur, reg_src);
       jmp(stored, T_NEAR);
       L(whole);
+      store_rows(store_kind::plain, ur - 1, ur, reg_src);
+    } else {
+      store_rows(store_kind::plain, 0, ur, reg_dst);
     }
-    store_rows(store_kind::plain);
     L(stored);
     if (v.trailing > 0) {
       const auto column = trailing_columns();
@@ -510,10 +531,6 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
   if (partial_lanes > 0 && p.target != isa::avx512) {
     L(lane_mask);
     for (int lane = 0; lane < p.vlen; ++lane) dd(lane < partial_lanes ? 0xffffffffu : 0u);
-  }
-  if (masks && p.target == isa::avx512) {
-    L(first_lanes_words);
-    for (int lanes = 0; lanes < p.vlen; ++lanes) dw((1u << lanes) - 1);
   }
   if (uses_edge_masks) {
     L(edge_masks);

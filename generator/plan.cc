@@ -617,7 +617,11 @@ std::optional<kernel_plan> make_plan(const conv1d_spec& spec, isa target, std::s
   // medians, three alternating rounds; Conv1d(256, 128, 1) on 64 samples
   // 0.025 -> 0.020 ms, `convjit bench`, two).
   // Other layers' dot tiles serve short rows, and the variants of 6 columns
-  // would add a sixth to their code (BM_codegen median 73 -> 86 us).
+  // would add a sixth to their code (BM_codegen median 73 -> 86 us). A dot
+  // tile of one row reads its columns from memory, so its registers take 24
+  // accumulators, a third fewer calls than 16 (seed.depthwise_k49, 239
+  // samples: 32.5-33.7 -> 35.4-36.7 GFLOP/s, conv1d_bench medians, three
+  // alternating rounds).
   std::int64_t dot_vectors = (reduction + plan.vlen - 1) / plan.vlen;
   if (dot_vectors > kMaxDotVectors) dot_vectors = (dot_vectors + kLongDotStepVectors - 1) / kLongDotStepVectors * kLongDotStepVectors;
   const std::int64_t dot_length = dot_vectors * plan.vlen;
@@ -628,11 +632,13 @@ std::optional<kernel_plan> make_plan(const conv1d_spec& spec, isa target, std::s
     plan.dot_tail = int(cout_g % plan.dot_rows);
     plan.dot_rows_outer = cout_g * dot_length * std::int64_t{sizeof(float)} > kL2WeightBytes;
     plan.dot_columns_from_memory = plan.dot_rows == 1 && target == isa::avx512;
-    const int widest = plan.dot_columns_from_memory ? 2 * kChainsInFlight : registers >= 32 ? 8 : 4;
+    const int widest = plan.dot_columns_from_memory ? 24 : registers >= 32 ? 8 : 4;
     for (int ur = 1; ur <= widest; ++ur) {
       // The accumulators, the weight, and each column (or a register for the lane sum).
       const int used = plan.dot_rows * ur + 1 + (plan.dot_columns_from_memory ? 1 : ur);
-      if ((plan.dot_rows * ur <= 2 * kChainsInFlight || spec.kernel_size == 1) && used <= registers) plan.dot_ur = ur;
+      if ((plan.dot_rows * ur <= 2 * kChainsInFlight || spec.kernel_size == 1 || plan.dot_columns_from_memory) &&
+          used <= registers)
+        plan.dot_ur = ur;
     }
     // In place: no padding to read, or a partial last vector (no whole zero
     // vectors) in a step that runs once, where it can be masked.

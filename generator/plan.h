@@ -113,8 +113,8 @@ struct kernel_plan {
   bool dot_in_place = false;
   /** A dot tile of one row (C_out/groups == 1) uses each column vector once:
    * on AVX-512 its FMAs read the columns from memory, the partial last vector
-   * merge-masked, so its registers go to accumulators, twice the columns a
-   * call (fewer calls, each with more to do). */
+   * merge-masked, so its registers go to accumulators, 24 columns a call,
+   * not 8 (fewer calls, each with more to do). */
   bool dot_columns_from_memory = false;
   /** A group's dot weights are beyond L2: each block of dot rows runs over
    * many tiles' columns before the next block, instead of each tile over

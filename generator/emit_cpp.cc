@@ -94,6 +94,17 @@ std::string variant_function_name(const kernel_plan::variant& v) {
   return "variant_" + v.name();
 }
 
+// Branches {condition (empty: else), lines indented 4} as one if-else chain
+// at indent 2; a single branch (its lines indented 2) as it is.
+std::string if_else_chain(const std::vector<std::pair<std::string, std::string>>& branches) {
+  if (branches.size() == 1) return branches.front().second;
+  std::string chain = "  ";
+  for (std::size_t i = 0; i < branches.size(); ++i)
+    chain += (branches[i].first.empty() ? std::string("{\n") : fmt::format("if ({}) {{\n", branches[i].first)) +
+             branches[i].second + (i + 1 < branches.size() ? "  } else " : "  }\n");
+  return chain;
+}
+
 std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, const vocabulary& say) {
   using kind = kernel_plan::step_op::kind;
   // Accumulator column j + sum * ur (see kernel_plan::acc_column).
@@ -162,10 +173,7 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
     }
     ways.push_back({"", zero(ways.empty() ? "  " : "    ")});
   }
-  std::string initialize = ways.size() == 1 ? ways.front().second : "  ";
-  for (std::size_t i = 0; i < ways.size() && ways.size() > 1; ++i)
-    initialize += (ways[i].first.empty() ? std::string("{\n") : fmt::format("if ({}) {{\n", ways[i].first)) +
-                  ways[i].second + (i + 1 < ways.size() ? "  } else " : "  }\n");
+  std::string initialize = if_else_chain(ways);
   initialize.pop_back();  // the template ends the line
   initialize += partial_sums;
   // Trailing columns always add to theirs.
@@ -268,10 +276,11 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
     std::string rows;
     for (int o = 0; o < acc_rows; ++o)
       for (int j = 0; j < v.ur; ++j) {
-        const bool first_lanes = std::string_view(how) == "store_first" && j + 1 == v.ur;
+        // store_first: the last vector's first lanes, the others whole.
+        const bool whole = std::string_view(how) == "store_first" && j + 1 < v.ur;
         rows += indent +
-                say.say(first_lanes ? how : std::string_view(how) == "stream" ? "stream" : "store",
-                        fmt::arg("address", tile_address(o, j)), fmt::arg("value", acc(o, j)), fmt::arg("lanes", last_lanes)) +
+                say.say(whole ? "store" : how, fmt::arg("address", tile_address(o, j)), fmt::arg("value", acc(o, j)),
+                        fmt::arg("lanes", last_lanes)) +
                 "\n";
       }
     return rows;
@@ -290,11 +299,7 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
     if (p.streams(v)) how.push_back({"args->stream", store_rows("stream", "    ")});
     if (masks) how.push_back({"args->last_lanes", store_rows("store_first", "    ")});
     how.push_back({"", store_rows("store", how.empty() ? "  " : "    ")});
-    if (how.size() == 1) store += how.front().second;
-    for (std::size_t i = 0; i < how.size() && how.size() > 1; ++i)
-      store += (i == 0 ? std::string("  ") : std::string()) +
-               (how[i].first.empty() ? std::string("{\n") : fmt::format("if ({}) {{\n", how[i].first)) + how[i].second +
-               (i + 1 < how.size() ? "  } else " : "  }\n");
+    store += if_else_chain(how);
   }
   for (int j = 0; j < v.trailing; ++j)
     store += "  " + say.say("store", fmt::arg("address", trailing_column(j)), fmt::arg("value", fmt::format("column{}", j))) + "\n";

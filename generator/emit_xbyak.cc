@@ -60,11 +60,11 @@ std::size_t xbyak_kernel::code_capacity(const kernel_plan& plan) {
     std::size_t edge = 0;
     if (v.edge != row_edge::none)
       for (const auto& op : plan.channel_step(v)) edge += op.edge ? 3 * std::size_t(plan.vlen) + 2 : 0;
-    // A masked last vector: the output so far loaded again, the last vector's
-    // stores again, the mask and its table.
+    // A masked last vector: the output so far loaded again, the stores again
+    // (AVX2's branch), the mask.
     const std::size_t masked =
         plan.masks_last_vector(v)
-            ? (plan.adds_at_run_time(v) ? std::size_t(v.rows) * (v.ur + 1) : 0) + 2 * std::size_t(v.rows) + 12
+            ? (plan.adds_at_run_time(v) ? std::size_t(v.rows) * (v.ur + 1) : 0) + std::size_t(v.rows) * (v.ur + 1) + 12
             : 0;
     bytes += (step + trailing + edge + masked + per_accumulator * v.rows * v.ur + (plan.slide_src ? plan.slide_sources(v.ur) : 0) + 64) *
                  10 + 16;
@@ -482,17 +482,16 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
     }
   } else {
     enum class store_kind { plain, stream, masked };  // masked: the last vector's first lanes
-    // Vectors [first, end) of every row, `row` walking from the tile's first.
-    auto store_rows = [&](store_kind how, int first, int end, const Reg64& row) {
+    auto store_rows = [&](store_kind how) {
       for (int o = 0; o < acc_rows; ++o) {
-        for (int j = first; j < end; ++j) {
-          const Address at = ptr[row + j * vector_bytes];
+        for (int j = 0; j < ur; ++j) {
+          const Address at = ptr[reg_dst + j * vector_bytes];
           if (how == store_kind::stream) vmovntps(at, acc(o, j, 0));
           else if (how == store_kind::plain || j + 1 < ur) vmovups(at, acc(o, j, 0));
           else if (p.target == isa::avx512) vmovups(at | k3, acc(o, j, 0));
           else vmaskmovps(at, last_mask, acc(o, j, 0));
         }
-        if (o + 1 < acc_rows) add(row, reg_dst_stride);
+        if (o + 1 < acc_rows) add(reg_dst, reg_dst_stride);
       }
     };
     Label stored;
@@ -500,25 +499,20 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
       Label cached;
       cmp(qword[reg_args + offsetof(conv1d_args, stream)], 0);
       je(cached, T_NEAR);
-      store_rows(store_kind::stream, 0, ur, reg_dst);
+      store_rows(store_kind::stream);
       jmp(stored, T_NEAR);
       L(cached);
     }
     if (always_masked) {
       last_vector_mask();
-      store_rows(store_kind::masked, 0, ur, reg_dst);
-    } else if (masks) {  // every vector but the last, then the last whole or masked (src's register is free)
-      mov(reg_src, reg_dst);
-      if (ur > 1) store_rows(store_kind::plain, 0, ur - 1, reg_dst);
+    } else if (masks) {
       Label whole;
       last_vector_mask_or(whole);
-      store_rows(store_kind::masked, ur - 1, ur, reg_src);
+      store_rows(store_kind::masked);
       jmp(stored, T_NEAR);
       L(whole);
-      store_rows(store_kind::plain, ur - 1, ur, reg_src);
-    } else {
-      store_rows(store_kind::plain, 0, ur, reg_dst);
     }
+    store_rows(always_masked ? store_kind::masked : store_kind::plain);
     L(stored);
     if (v.trailing > 0) {
       const auto column = trailing_columns();

@@ -1016,7 +1016,7 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
         args[j].src_stride = !windowed[j] ? in.l : p.compact_windows ? window_row_floats : phase_length * s.stride;
         args[j].phase_stride = windowed[j] ? phase_length : 0;
         args[j].dst_stride = out.l;
-        args[j].last_lanes = 0;  // set for a partial last tile's last call only
+        args[j].last_lanes = 0;  // set by a partial last tile's calls, which leave it set
         any_columns |= tile == last_tile && last_columns > 0;
       }
       if (any_columns) {  // the column tile adds to its scratch: it starts at the bias
@@ -1093,7 +1093,6 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
             } else if (ur == p.ur_w) {
               a.last_lanes = last ? last_lanes : 0;
               entries[ur - 1](&a);
-              a.last_lanes = 0;
             } else {  // a partial last tile: pieces the plan has variants for, largest first
               // `a` moved along and back, not copied: a copy's 16-byte loads
               // of fields just stored 8 bytes at a time cannot take them from
@@ -1110,7 +1109,6 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
               }
               a.src = tile_src;
               a.dst = tile_dst;
-              a.last_lanes = 0;
             }
             if (last && last_columns && !trailing) {
               const float* const tile_src = a.src;

@@ -134,7 +134,7 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
 
   auto zero = [&](std::string_view indent) {
     std::string lines;
-    for (int o = 0; o < v.rows; ++o)
+    for (int o = 0; o < acc_rows; ++o)
       for (int j = 0; j < v.ur; ++j) lines += fmt::format("{}{} = {};\n", indent, acc(o, j), say["zero"]);
     return lines;
   };
@@ -143,6 +143,9 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
   };
   // A partial last vector (args->last_lanes): its first lanes only.
   const bool masks = p.masks_last_vector(v);
+  // With rows in lanes, the partial last row vector's lanes (a constant).
+  const int partial_rows = v.row_vectors > 0 ? v.rows % p.vlen : 0;
+  const bool sums_lanes = v.dot && v.row_vectors == 0;
   const char* const last_lanes = "int(args->last_lanes)";
   auto output_so_far = [&](std::string_view indent, bool masked) {
     std::string lines;
@@ -161,12 +164,16 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
   else {
     if (p.adds_at_run_time(v) && masks) ways.push_back({"args->accumulate && args->last_lanes", output_so_far("    ", true)});
     if (p.adds_at_run_time(v)) ways.push_back({"args->accumulate", output_so_far("    ", false)});
-    if (p.spec.bias && !v.dot) {  // a dot tile adds the bias after the lane sum
+    if (p.spec.bias && !sums_lanes) {  // a dot tile summing lanes adds the bias after
       std::string from_bias;
-      for (int o = 0; o < v.rows; ++o) {
+      for (int o = 0; o < acc_rows; ++o) {
+        const std::string rows_at = fmt::format("args->bias + {}", o * p.vlen);
         from_bias += fmt::format("    {} = {};\n", acc(o, 0),
                                  v.lanes ? say.say("load", fmt::arg("address", "args->bias"))  // a channel per lane
-                                         : say.say("splat", fmt::arg("value", fmt::format("args->bias[{}]", o))));
+                                 : o + 1 == acc_rows && partial_rows > 0
+                                     ? say.say("load_first", fmt::arg("address", rows_at), fmt::arg("lanes", partial_rows))
+                                 : v.row_vectors > 0 ? say.say("load", fmt::arg("address", rows_at))
+                                                     : say.say("splat", fmt::arg("value", fmt::format("args->bias[{}]", o))));
         for (int j = 1; j < v.ur; ++j) from_bias += fmt::format("    {} = {};\n", acc(o, j), acc(o, 0));
       }
       ways.push_back({"args->bias", from_bias});
@@ -186,10 +193,14 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
   // The step's registers: the weight unless every FMA broadcasts its own, the sources.
   std::vector<std::string> registers;
   const std::vector<kernel_plan::step_op> ops = p.channel_step(v);
-  if (std::any_of(ops.begin(), ops.end(), [](const auto& op) {
-        return op.what == kind::broadcast_weight || op.what == kind::load_weight;
-      }))
+  if (v.row_vectors > 0) {  // a weight vector per row vector, a broadcast column
+    for (int o = 0; o < v.row_vectors; ++o) registers.push_back(fmt::format("w{}", o));
+    registers.push_back("column");
+  } else if (std::any_of(ops.begin(), ops.end(), [](const auto& op) {
+               return op.what == kind::broadcast_weight || op.what == kind::load_weight;
+             })) {
     registers.push_back("w");
+  }
   std::set<int> sources;  // each register once: a dot step loads its columns per vector of the reduction
   for (const auto& op : ops)
     if (op.what == kind::load_src) sources.insert(op.j);
@@ -211,6 +222,7 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
     }
     if (!v.dot) return say.say("load", fmt::arg("address", address(op)));
     const std::string at = fmt::format("src + {} * args->src_stride + {}", op.j, op.offset);
+    if (op.what == kind::broadcast_column) return say.say("splat", fmt::arg("value", fmt::format("*({})", at)));
     return op.lanes == 0 ? say.say("load", fmt::arg("address", at))
                          : say.say("load_first", fmt::arg("address", at), fmt::arg("lanes", op.lanes));
   };
@@ -227,7 +239,14 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
         step += fmt::format("    w = {};\n", say.say("splat", fmt::arg("value", fmt::format("wei[{}]", op.weight))));
         break;
       case kind::load_weight:
-        step += fmt::format("    w = {};\n", say.say("load", fmt::arg("address", fmt::format("wei + {}", op.weight))));
+        step += fmt::format("    {} = {};\n", v.row_vectors > 0 ? fmt::format("w{}", op.o) : std::string("w"),
+                            say.say("load", fmt::arg("address", fmt::format("wei + {}", op.weight))));
+        break;
+      case kind::broadcast_column: step += fmt::format("    column = {};\n", load_input(op)); break;
+      case kind::fma_column:
+        step += fmt::format("    {0} = {1};\n", acc(op.o, op.j),
+                            say.say("fma", fmt::arg("a", "column"), fmt::arg("b", fmt::format("w{}", op.o)),
+                                    fmt::arg("acc", acc(op.o, op.j))));
         break;
       case kind::fma:
         step += fmt::format("    {0} = {1};\n", acc(op.o, op.j, op.sum),
@@ -285,7 +304,16 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
       }
     return rows;
   };
-  if (v.dot) {
+  if (v.row_vectors > 0) {
+    for (int j = 0; j < v.ur; ++j)  // column j's rows, contiguous
+      for (int o = 0; o < acc_rows; ++o) {
+        const std::string at = fmt::format("dst + {} * args->dst_column_stride + {}", j, o * p.vlen);
+        store += "  " +
+                 say.say(o + 1 == acc_rows && partial_rows > 0 ? "store_first" : "store", fmt::arg("address", at),
+                         fmt::arg("value", acc(o, j)), fmt::arg("lanes", partial_rows)) +
+                 "\n";
+      }
+  } else if (v.dot) {
     for (int o = 0; o < acc_rows; ++o)
       for (int j = 0; j < v.ur; ++j) {  // one float: the lanes summed, then the bias
         const std::string sum = fmt::format("out{}_{}", o, j);
@@ -306,7 +334,8 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
   store.pop_back();
 
   const std::string tile =
-      v.dot     ? fmt::format("{} position(s), a dot tile of {}-float columns", v.ur, p.dot_length)
+      v.row_vectors > 0 ? fmt::format("{} position(s), a dot tile of {}-float columns, the rows in lanes", v.ur, p.dot_length)
+      : v.dot     ? fmt::format("{} position(s), a dot tile of {}-float columns", v.ur, p.dot_length)
       : v.lanes ? fmt::format("{} position(s) of {} channel lanes, from a transposed window", v.ur, p.vlen)
       : v.columns ? fmt::format("{} position(s) of {} output-channel lanes, adding to a position-major scratch{}", v.ur,
                                 v.rows, v.compact ? ", reading a tap-segment window" : "")
@@ -321,7 +350,7 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
                 fmt::arg("function", variant_function_name(v)), fmt::arg("phases", phases),
                 fmt::arg("vector", say["vector"]), fmt::arg("accumulators", fmt::join(names, ", ")),
                 fmt::arg("initialize", initialize), fmt::arg("channels", p.channel_steps(v)),
-                fmt::arg("src_step", v.dot ? std::to_string(p.step_weight_floats(v)) : std::string("args->src_stride")),
+                fmt::arg("src_step", v.dot ? std::to_string(p.step_src_floats(v)) : std::string("args->src_stride")),
                 fmt::arg("weight_step", p.step_weight_floats(v)), fmt::arg("locals", locals),
                 fmt::arg("step", step), fmt::arg("store", store));
 }

@@ -148,6 +148,14 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
     auto if_last_lanes = [&](llvm::BasicBlock* masked, llvm::BasicBlock* whole) {
       b.CreateCondBr(b.CreateICmpNE(last_lanes, b.getInt64(0)), masked, whole);
     };
+    // With rows in lanes, the partial last row vector's lanes (a constant).
+    const int partial_rows = v.row_vectors > 0 ? v.rows % p.vlen : 0;
+    auto first_lanes = [&](int lanes) {
+      std::vector<llvm::Constant*> mask;
+      for (int i = 0; i < p.vlen; ++i) mask.push_back(b.getInt1(i < lanes));
+      return llvm::ConstantVector::get(mask);
+    };
+    const bool sums_lanes = v.dot && v.row_vectors == 0;
     auto* ready = llvm::BasicBlock::Create(context, "ready", f);
     if (v.columns) {
       starts.push_back({b.GetInsertBlock(), output_so_far(false)});
@@ -171,16 +179,21 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
         b.SetInsertPoint(fresh);
       }
       starts.push_back({b.GetInsertBlock(), std::vector<llvm::Value*>(std::size_t(acc_rows * v.ur), zero)});
-      if (p.spec.bias && !v.dot) {  // a dot tile adds the bias after the lane sum
+      if (p.spec.bias && !sums_lanes) {  // a dot tile summing lanes adds the bias after
         auto* with_bias = llvm::BasicBlock::Create(context, "bias", f);
         b.CreateCondBr(b.CreateIsNotNull(bias), with_bias, ready);
         b.SetInsertPoint(with_bias);
         std::vector<llvm::Value*> splat;
-        for (int o = 0; o < v.rows; ++o) {
+        for (int o = 0; o < acc_rows; ++o) {
+          llvm::Value* rows_at = b.CreateConstInBoundsGEP1_64(f32, bias, std::uint64_t(o * p.vlen));
           llvm::Value* row_bias =
               v.lanes ? b.CreateAlignedLoad(vec, bias, float_align)  // a channel per lane
-                      : b.CreateVectorSplat(unsigned(p.vlen),
-                                            b.CreateLoad(f32, b.CreateConstInBoundsGEP1_64(f32, bias, std::uint64_t(o))));
+              : v.row_vectors > 0
+                  ? (o + 1 == acc_rows && partial_rows > 0
+                         ? static_cast<llvm::Value*>(b.CreateMaskedLoad(vec, rows_at, float_align, first_lanes(partial_rows), zero))
+                         : b.CreateAlignedLoad(vec, rows_at, float_align))
+                  : b.CreateVectorSplat(unsigned(p.vlen),
+                                        b.CreateLoad(f32, b.CreateConstInBoundsGEP1_64(f32, bias, std::uint64_t(o))));
           splat.insert(splat.end(), std::size_t(v.ur), row_bias);
         }
         starts.push_back({with_bias, splat});
@@ -253,13 +266,15 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
       auto load_column = [&](const kernel_plan::step_op& op) -> llvm::Value* {
         llvm::Value* column = b.CreateInBoundsGEP(f32, channel_src, b.CreateMul(src_stride, b.getInt64(std::uint64_t(op.j))));
         llvm::Value* at = b.CreateConstInBoundsGEP1_64(f32, column, std::uint64_t(op.offset));
+        if (op.what == kind::broadcast_column) return b.CreateVectorSplat(unsigned(p.vlen), b.CreateLoad(f32, at));
         if (op.lanes == 0) return b.CreateAlignedLoad(vec, at, float_align);
-        std::vector<llvm::Constant*> lanes;
-        for (int i = 0; i < p.vlen; ++i) lanes.push_back(b.getInt1(i < op.lanes));
-        return b.CreateMaskedLoad(vec, at, float_align, llvm::ConstantVector::get(lanes), zero);
+        return b.CreateMaskedLoad(vec, at, float_align, first_lanes(op.lanes), zero);
       };
       std::vector<llvm::Value*> src_vector(std::size_t(p.slide_src ? p.slide_sources(v.ur) : v.ur));
-      llvm::Value* weight = nullptr;
+      // The weight register; with rows in lanes, one per row vector, and the broadcast column.
+      std::vector<llvm::Value*> weights(std::size_t(std::max(1, v.row_vectors)));
+      llvm::Value*& weight = weights[0];
+      llvm::Value* broadcast = nullptr;
       for (const auto& op : p.channel_step(v)) {
         for (; channel < op.channel; ++channel) {
           channel_src = b.CreateInBoundsGEP(f32, channel_src, src_stride);
@@ -268,7 +283,12 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
         switch (op.what) {
           case kind::load_src: src_vector[std::size_t(op.j)] = v.dot ? load_column(op) : load_input(op); break;
           case kind::load_weight:
-            weight = b.CreateAlignedLoad(vec, b.CreateConstInBoundsGEP1_64(f32, channel_wei, std::uint64_t(op.weight)), float_align);
+            weights[std::size_t(v.row_vectors > 0 ? op.o : 0)] =
+                b.CreateAlignedLoad(vec, b.CreateConstInBoundsGEP1_64(f32, channel_wei, std::uint64_t(op.weight)), float_align);
+            break;
+          case kind::broadcast_column: broadcast = load_column(op); break;
+          case kind::fma_column:
+            acc[index(op.o, op.j)] = b.CreateCall(fma, {broadcast, weights[std::size_t(op.o)], acc[index(op.o, op.j)]});
             break;
           case kind::broadcast_weight:
             weight = b.CreateVectorSplat(unsigned(p.vlen),
@@ -309,7 +329,7 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
       }
       llvm::Value* next_c = b.CreateAdd(c, b.getInt64(1));
       const std::uint64_t step_floats = std::uint64_t(p.step_weight_floats(v));
-      llvm::Value* next_src = v.dot ? b.CreateConstInBoundsGEP1_64(f32, channel_src, step_floats)
+      llvm::Value* next_src = v.dot ? b.CreateConstInBoundsGEP1_64(f32, channel_src, std::uint64_t(p.step_src_floats(v)))
                                     : b.CreateInBoundsGEP(f32, channel_src, src_stride);
       llvm::Value* next_wei = b.CreateConstInBoundsGEP1_64(f32, channel_wei, step_floats);
       llvm::BasicBlock* latch = b.GetInsertBlock();
@@ -324,6 +344,20 @@ std::unique_ptr<llvm::Module> emit_llvm_module(const kernel_plan& p, llvm::LLVMC
     for (int o = 0; o < acc_rows; ++o)
       for (int sum = 1; sum < v.sums; ++sum)
         for (int j = 0; j < v.ur; ++j) acc[index(o, j)] = b.CreateFAdd(acc[index(o, j)], acc[index(o, j, sum)]);
+    if (v.row_vectors > 0) {
+      // Column j's rows at dst + j * dst_column_stride, contiguous, the partial last vector masked.
+      llvm::Value* column_stride = field(kDstColumnStride, i64, "dst_column_stride");
+      for (int j = 0; j < v.ur; ++j) {
+        llvm::Value* rows = b.CreateInBoundsGEP(f32, dst, b.CreateMul(column_stride, b.getInt64(std::uint64_t(j))));
+        for (int o = 0; o < acc_rows; ++o) {
+          llvm::Value* at = b.CreateConstInBoundsGEP1_64(f32, rows, std::uint64_t(o * p.vlen));
+          if (o + 1 == acc_rows && partial_rows > 0) b.CreateMaskedStore(acc[index(o, j)], at, float_align, first_lanes(partial_rows));
+          else b.CreateAlignedStore(acc[index(o, j)], at, float_align);
+        }
+      }
+      b.CreateRetVoid();
+      continue;
+    }
     if (v.dot) {
       // Each accumulator's lanes summed into one float, halving (lane i += lane
       // i + n/2), then the bias when there is one.

@@ -50,7 +50,8 @@ std::size_t xbyak_kernel::code_capacity(const kernel_plan& plan) {
     // Start, fold, lane sum, bias, store (and a streaming store, a row add).
     const std::size_t per_accumulator = 12 + std::size_t(v.sums) * 2 + (plan.streams(v) ? 2 : 0);
     // A column tile's broadcasts take two instructions on AVX2, its channels two pointer adds.
-    const std::size_t step = v.dot       ? per_tap * std::size_t(v.channel_unroll)
+    const std::size_t step = v.row_vectors ? plan.channel_step(v).size()
+                             : v.dot       ? per_tap * std::size_t(v.channel_unroll)
                              : v.columns ? 2 * plan.channel_step(v).size() + 2 * std::size_t(v.channel_unroll)
                                          : per_tap * std::size_t(plan.spec.kernel_size);
     // Trailing columns: per tap a weight vector and an FMA (two on AVX2) a column; a load and store each.
@@ -66,7 +67,8 @@ std::size_t xbyak_kernel::code_capacity(const kernel_plan& plan) {
         plan.masks_last_vector(v)
             ? (plan.adds_at_run_time(v) ? std::size_t(v.rows) * (v.ur + 1) : 0) + std::size_t(v.rows) * (v.ur + 1) + 12
             : 0;
-    bytes += (step + trailing + edge + masked + per_accumulator * v.rows * v.ur + (plan.slide_src ? plan.slide_sources(v.ur) : 0) + 64) *
+    bytes += (step + trailing + edge + masked + per_accumulator * v.accumulator_rows() * v.ur +
+              (plan.slide_src ? plan.slide_sources(v.ur) : 0) + 64) *
                  10 + 16;
   }
   return (bytes + 4095) / 4096 * 4096;
@@ -138,8 +140,9 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
   }
   // One input channel's ops (the plan's channel step), once for the whole variant.
   const std::vector<kernel_plan::step_op> step = p.channel_step(v);
-  // A column's partial last vector: the lanes it holds, as a mask (AVX-512: k1).
-  int partial_lanes = 0;
+  // A column's partial last vector, or with rows in lanes the partial last
+  // row vector: the lanes it holds, as a mask (AVX-512: k1).
+  int partial_lanes = v.row_vectors > 0 ? v.rows % p.vlen : 0;
   for (const auto& op : step)
     if (op.lanes > 0) partial_lanes = op.lanes;
   Label lane_mask;  // AVX2: vmaskmovps's mask vector, after the code
@@ -154,11 +157,12 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
   }
 
   // Accumulators start at the bias (or zero); the other partial sums, and a
-  // dot tile's accumulators (the bias joins after the lane sum), at zero.
+  // dot tile's accumulators whose lanes it sums (the bias joins after), at zero.
   auto acc = [&](int o, int j, int sum) { return vmm<Vmm>(v.acc_register(o, kernel_plan::acc_column(v, j, sum))); };
   const int acc_rows = v.accumulator_rows();
+  const bool sums_lanes = v.dot && v.row_vectors == 0;
   for (int o = 0; o < acc_rows; ++o)
-    for (int sum = v.dot ? 0 : 1; sum < v.sums; ++sum)
+    for (int sum = sums_lanes ? 0 : 1; sum < v.sums; ++sum)
       for (int j = 0; j < ur; ++j) vxorps(acc(o, j, sum), acc(o, j, sum), acc(o, j, sum));
   Label accumulators_ready;
   // The mask of the last vector's lanes (conv1d_args::last_lanes). AVX-512:
@@ -222,22 +226,31 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
       jmp(accumulators_ready, T_NEAR);
       L(fresh);
     }
-    if (p.spec.bias && !v.dot) {  // a dot tile adds the bias after the lane sum
+    if (p.spec.bias && !sums_lanes) {  // a dot tile summing lanes adds the bias after
       Label no_bias;
       test(reg_bias, reg_bias);
       jz(no_bias, T_NEAR);
-      for (int o = 0; o < rows; ++o) {
-        if (v.lanes)  // a channel per lane
-          vmovups(acc(o, 0, 0), ptr[reg_bias]);
-        else
-          vbroadcastss(acc(o, 0, 0), ptr[reg_bias + o * int(sizeof(float))]);
+      for (int o = 0; o < acc_rows; ++o) {
+        const Address row_bias = ptr[reg_bias + o * (v.row_vectors > 0 ? vector_bytes : int(sizeof(float)))];
+        if (v.row_vectors > 0 && o + 1 == acc_rows && partial_lanes > 0) {  // the rows' last vector, partial
+          if constexpr (std::is_same_v<Vmm, Zmm>) {
+            vmovups(acc(o, 0, 0) | k1 | T_z, row_bias);
+          } else {
+            vmovups(vmm<Vmm>(v.weight), ptr[rip + lane_mask]);
+            vmaskmovps(acc(o, 0, 0), vmm<Vmm>(v.weight), row_bias);
+          }
+        } else if (v.lanes || v.row_vectors > 0) {  // a channel per lane
+          vmovups(acc(o, 0, 0), row_bias);
+        } else {
+          vbroadcastss(acc(o, 0, 0), row_bias);
+        }
         for (int j = 1; j < ur; ++j) vmovaps(acc(o, j, 0), acc(o, 0, 0));
       }
       jmp(accumulators_ready, T_NEAR);
       L(no_bias);
     }
-    if (!v.dot)
-      for (int o = 0; o < rows; ++o)
+    if (!sums_lanes)
+      for (int o = 0; o < acc_rows; ++o)
         for (int j = 0; j < ur; ++j) vxorps(acc(o, j, 0), acc(o, j, 0), acc(o, j, 0));
   }
   L(accumulators_ready);
@@ -255,7 +268,7 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
   const int step_bytes = int(p.step_weight_floats(v) * std::int64_t{sizeof(float)});
   auto next_channel = [&] {
     if (v.dot) {
-      for (int b = 0; b <= column_bases; ++b) add(column_base(b), step_bytes);
+      for (int b = 0; b <= column_bases; ++b) add(column_base(b), int(p.step_src_floats(v) * std::int64_t{sizeof(float)}));
     } else {
       add(reg_src, reg_src_stride);
       if (wraps) add(reg_wrapped, reg_src_stride);
@@ -373,8 +386,12 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
           break;
         }
         case kind::load_weight:
-          vmovups(weight, ptr[reg_wei + op.weight * int(sizeof(float))]);
+          vmovups(vmm<Vmm>(v.weight_of(op.o)), ptr[reg_wei + op.weight * int(sizeof(float))]);
           mask_in_weight = false;
+          break;
+        case kind::broadcast_column: vbroadcastss(vmm<Vmm>(v.first_src), column_vector(op)); break;
+        case kind::fma_column:
+          vfmadd231ps(acc(op.o, op.j, 0), vmm<Vmm>(v.weight_of(op.o)), vmm<Vmm>(v.first_src));
           break;
         case kind::broadcast_weight:
           vbroadcastss(weight, ptr[reg_wei + op.weight * int(sizeof(float))]);
@@ -449,7 +466,25 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
   for (int o = 0; o < acc_rows; ++o)
     for (int sum = 1; sum < v.sums; ++sum)
       for (int j = 0; j < ur; ++j) vaddps(acc(o, j, 0), acc(o, j, 0), acc(o, j, sum));
-  if (v.dot) {
+  if (v.row_vectors > 0) {
+    // Column j's rows at dst + j * dst_column_stride, contiguous, the
+    // partial last vector masked; the input's stride register is free now.
+    const Reg64& reg_column_stride = reg_src_stride;
+    if (ur > 1) {
+      mov(reg_column_stride, ptr[reg_args + offsetof(conv1d_args, dst_column_stride)]);
+      shl(reg_column_stride, 2);
+    }
+    if (partial_lanes > 0 && p.target != isa::avx512) vmovups(vmm<Vmm>(v.weight), ptr[rip + lane_mask]);
+    for (int j = 0; j < ur; ++j) {
+      for (int o = 0; o < acc_rows; ++o) {
+        const Address at = ptr[reg_dst + o * vector_bytes];
+        if (o + 1 < acc_rows || partial_lanes == 0) vmovups(at, acc(o, j, 0));
+        else if (p.target == isa::avx512) vmovups(at | k1, acc(o, j, 0));
+        else vmaskmovps(at, vmm<Vmm>(v.weight), acc(o, j, 0));
+      }
+      if (j + 1 < ur) add(reg_dst, reg_column_stride);
+    }
+  } else if (v.dot) {
     // Sum each accumulator's lanes, halving (lane i += lane i + n/2, as every
     // backend sums them), several accumulators a vector at a time: each level
     // packs two vectors' halves into one and adds, so 8 accumulators take 30

@@ -32,7 +32,9 @@ struct conv1d_args {
   /** A dot tile writes output channel o of its column j at dst + o *
    * dst_stride + j * dst_column_stride: 1 for consecutive positions of one
    * sample, C_out * L_out for one position of consecutive samples (L_out = 1
-   * over a batch), so neither needs a scratch copy. Read only by dot tiles. */
+   * over a batch), so neither needs a scratch copy; with rows in lanes
+   * (kernel_plan::dot_rows_in_lanes) at dst + o + j * dst_column_stride, its
+   * rows contiguous. Read only by dot tiles. */
   std::int64_t dst_column_stride;
   /** A whole tile with trailing columns (kernel_plan::trailing_columns) adds
    * them here, position-major: column j's rows at columns + j * vlen. Read

@@ -83,6 +83,14 @@ constexpr int kOneStepDotFmas = 128;
 // ratios to onednn-ncw, medians of 6 runs): Conv1d(512, 512, 3, padding=1) on
 // 4 positions x0.53 -> x0.62, Conv1d(1024, 1024, 1) on 4 x0.52 -> x0.68.
 constexpr int kDotRows = 4;
+// A dot tile with rows in lanes (dot_rows_in_lanes): up to this many row
+// vectors (AVX-512; 2 with 16 registers) by as many columns as the registers
+// take, up to 8: 4 x 6 loads 4 weight vectors and broadcasts 6 floats per 24
+// FMAs. A step covers up to kRowsInLanesUnroll floats of the reduction (a
+// divisor of it): its loop costs 5 instructions a step, against 34 a float.
+constexpr int kRowVectors = 4;
+constexpr int kRowsInLanesColumns = 8;
+constexpr int kRowsInLanesUnroll = 4;
 
 // Partial-sum sets for a tile of `chains` accumulators: enough for
 // kChainsInFlight chains, within `spare` registers and `steps` FMAs per chain.
@@ -131,7 +139,17 @@ std::vector<kernel_plan::variant> kernel_plan::variants() const {
         }
   const std::int64_t reduction = spec.in_channels_per_group() * spec.kernel_size;
   for (int rows : {dot_rows, dot_tail})
-    if (rows > 0)
+    if (rows > 0 && dot_rows_in_lanes)
+      for (int ur : piece_counts(dot_ur)) {
+        // The accumulators, the broadcast column, a weight register per row
+        // vector; a step of up to kRowsInLanesUnroll floats of the reduction.
+        const int row_vectors = (rows + vlen - 1) / vlen, accumulators = row_vectors * ur;
+        int unroll = kRowsInLanesUnroll;
+        while (reduction % unroll != 0) --unroll;
+        all.push_back({rows, ur, false, 1, true, false, false, ur, accumulators, accumulators + 1, unroll});
+        all.back().row_vectors = row_vectors;
+      }
+    else if (rows > 0)
       for (int ur : piece_counts(dot_ur)) {
         // After the weight and src(j), or, with the FMAs reading the columns,
         // the one register the emitters keep for a column's vector.
@@ -251,6 +269,16 @@ int kernel_plan::column_variant_index(int rows, int ur) const {
 
 bool kernel_plan::use_dot_tile(std::int64_t l_out) const {
   if (dot_rows == 0) return false;
+  if (dot_rows_in_lanes) {
+    // Outputs shorter than a vector (longer ones fill position vectors, their
+    // last few positions a column tile: wav2vec2.conv6's 49 outputs on rows
+    // in lanes, scattered from a scratch, 247 -> 207 GFLOP/s). Vector FMAs
+    // for a group's rows: a position vector does the reduction per row, rows
+    // in lanes per row vector and position, plus a quarter for loading the
+    // weights and placing the outputs.
+    const std::int64_t cout_g = spec.out_channels_per_group(), row_vectors = (cout_g + vlen - 1) / vlen;
+    return l_out < vlen && 5 * l_out * row_vectors < 4 * cout_g;
+  }
   // Vector FMAs per output channel: position vectors do the reduction once
   // per vector of positions; a dot tile once per position, plus a quarter for
   // loading both operands and copying its column, and sums the lanes
@@ -266,6 +294,20 @@ bool kernel_plan::use_dot_tile(std::int64_t l_out) const {
 std::vector<kernel_plan::step_op> kernel_plan::channel_step(const variant& v) const {
   using kind = step_op::kind;
   std::vector<step_op> ops;
+  if (v.row_vectors > 0) {
+    // Per float r of the step's share of the reduction: the rows' weights
+    // for it, a vector per row vector (rounded-up rows after rows), then
+    // each column's float r, broadcast, times each of them.
+    const int block_floats = v.row_vectors * vlen;
+    for (int r = 0; r < v.channel_unroll; ++r) {
+      for (int o = 0; o < v.row_vectors; ++o) ops.push_back({kind::load_weight, o, 0, 0, 0, r * block_floats + o * vlen});
+      for (int j = 0; j < v.ur; ++j) {
+        ops.push_back({kind::broadcast_column, 0, j, 0, r});
+        for (int o = 0; o < v.row_vectors; ++o) ops.push_back({kind::fma_column, o, j});
+      }
+    }
+    return ops;
+  }
   if (v.dot) {
     // The step's share of the reduction, a vector at a time: column j is
     // src_stride floats after column j - 1 (the emitters address it), weight
@@ -402,8 +444,16 @@ std::vector<float> kernel_plan::pack_weights(const float* weight) const {
   std::vector<float> packed(static_cast<std::size_t>(lane_weight_offset(lane_blocks()) + (column_ur > 0 ? vlen : 0)));
   for (std::int64_t c = 0; c < spec.out_channels && lane_ur > 0; ++c)  // depthwise: weight (C, 1, K)
     for (std::int64_t k = 0; k < k_size; ++k) packed[std::size_t(lane_weight_offset(c / vlen) + k * vlen + c % vlen)] = weight[c * k_size + k];
-  for (std::int64_t o = 0; dot_rows > 0 && o < spec.out_channels; ++o)
-    std::copy(weight + o * cin_g * k_size, weight + (o + 1) * cin_g * k_size, packed.begin() + dot_weight_offset(0, o));
+  const std::int64_t cout_g = spec.out_channels_per_group(), reduction = cin_g * k_size;
+  for (std::int64_t o = 0; dot_rows > 0 && !dot_rows_in_lanes && o < spec.out_channels; ++o)
+    std::copy(weight + o * reduction, weight + (o + 1) * reduction, packed.begin() + dot_weight_offset(0, o));
+  for (std::int64_t g = 0; dot_rows_in_lanes && g < spec.groups; ++g)
+    for (std::int64_t first = 0; first < cout_g; first += dot_rows) {  // a block: [reduction][rows rounded up]
+      const std::int64_t rows = std::min<std::int64_t>(dot_rows, cout_g - first), width = (rows + vlen - 1) / vlen * vlen;
+      float* block = packed.data() + dot_weight_offset(g, first);
+      for (std::int64_t r = 0; r < reduction; ++r)
+        for (std::int64_t o = 0; o < rows; ++o) block[r * width + o] = weight[(g * cout_g + first + o) * reduction + r];
+    }
   for (std::int64_t g = 0; g < spec.groups; ++g)
     for (int b = 0; b < blocks_per_group(); ++b) {
       const int rows = block_rows(b);
@@ -481,8 +531,9 @@ std::string kernel_plan::describe() const {
                      compact_windows ? "tap-segment windows"
                                      : fmt::format("{} phase{}", spec.stride, spec.stride == 1 ? "" : "s"),
                      vector_registers_used(), vector_registers(target),
-                     dot_rows ? fmt::format("; short outputs: dot tile {} oc x {} positions of {} floats{}{}{}", dot_rows,
-                                            dot_ur, dot_length, dot_in_place ? ", columns in place" : "",
+                     dot_rows ? fmt::format("; short outputs: dot tile {} oc x {} positions of {} floats{}{}{}{}", dot_rows,
+                                            dot_ur, dot_length, dot_rows_in_lanes ? ", rows in lanes" : "",
+                                            dot_in_place ? ", columns in place" : "",
                                             dot_columns_from_memory ? ", columns from memory" : "",
                                             dot_rows_outer ? ", rows outer" : "")
                               : "",
@@ -622,10 +673,26 @@ std::optional<kernel_plan> make_plan(const conv1d_spec& spec, isa target, std::s
   // accumulators, a third fewer calls than 16 (seed.depthwise_k49, 239
   // samples: 32.5-33.7 -> 35.4-36.7 GFLOP/s, conv1d_bench medians, three
   // alternating rounds).
+  // With a vector of output channels or more, the lanes hold them instead
+  // (dot_rows_in_lanes), with no lanes to sum: seed.pointwise, 32 samples of
+  // Conv1d(100, 100, 1), 135-137 -> 203-205 GFLOP/s on Xbyak, 116 -> 201-203
+  // on LLVM (conv1d_bench medians, two alternating rounds).
+  const std::int64_t lane_rows = (cout_g + plan.vlen - 1) / plan.vlen * plan.vlen;  // a group's, rounded up
+  plan.dot_rows_in_lanes = !plan.depthwise && cout_g >= plan.vlen && reduction > 0 &&
+                           spec.groups * lane_rows * reduction * std::int64_t{sizeof(float)} <= kMaxDotWeightBytes &&
+                           reduction * std::int64_t{sizeof(float)} <= kMaxDotColumnBytes;
   std::int64_t dot_vectors = (reduction + plan.vlen - 1) / plan.vlen;
   if (dot_vectors > kMaxDotVectors) dot_vectors = (dot_vectors + kLongDotStepVectors - 1) / kLongDotStepVectors * kLongDotStepVectors;
   const std::int64_t dot_length = dot_vectors * plan.vlen;
-  if (reduction > 0 && spec.out_channels * dot_length * std::int64_t{sizeof(float)} <= kMaxDotWeightBytes &&
+  if (plan.dot_rows_in_lanes) {
+    const int row_vectors = int(std::min<std::int64_t>((cout_g + plan.vlen - 1) / plan.vlen, registers >= 32 ? kRowVectors : 2));
+    plan.dot_length = reduction;
+    plan.dot_rows = int(std::min<std::int64_t>(row_vectors * plan.vlen, cout_g));
+    plan.dot_tail = int(cout_g % plan.dot_rows);
+    plan.dot_ur = std::min(kRowsInLanesColumns, (registers - 1 - row_vectors) / row_vectors);
+    plan.dot_rows_outer = plan.dot_group_rows() * reduction * std::int64_t{sizeof(float)} > kL2WeightBytes;
+    plan.dot_in_place = true;  // no padding to read
+  } else if (reduction > 0 && spec.out_channels * dot_length * std::int64_t{sizeof(float)} <= kMaxDotWeightBytes &&
       dot_length * std::int64_t{sizeof(float)} <= kMaxDotColumnBytes) {
     plan.dot_length = dot_length;
     plan.dot_rows = int(std::min<std::int64_t>(cout_g, kDotRows));

@@ -116,6 +116,17 @@ struct kernel_plan {
    * merge-masked, so its registers go to accumulators, 24 columns a call,
    * not 8 (fewer calls, each with more to do). */
   bool dot_columns_from_memory = false;
+  /** The dot tile's lanes hold output channels instead, for a dense layer
+   * with a vector of them or more: a block of dot_rows rows (whole vectors, the
+   * tail block's last one partial) by dot_ur columns, each column's input
+   * broadcast a float at a time against a vector of the rows' weights for
+   * it: an outer product, so no lanes to sum and no reduction padded to
+   * whole vectors (dot_length is the reduction). Output row o of column j is
+   * at dst + o + j * dst_column_stride: rows are contiguous where the output
+   * is (L_out = 1, a batch of columns); else the driver gives the kernel a
+   * scratch. Weights: per group, per block, [dot_length][its rows rounded up
+   * to vectors, zeros after them]. */
+  bool dot_rows_in_lanes = false;
   /** A group's dot weights are beyond L2: each block of dot rows runs over
    * many tiles' columns before the next block, instead of each tile over
    * every block, so the weights are read once per pass, not once per tile. */
@@ -191,7 +202,8 @@ struct kernel_plan {
     bool lanes = false;    // a channel-lane tile: the bias is a vector, not a broadcast
     bool columns = false;  // a column tile: one accumulator row, a vector of rows per position; always adds to its output
     // Vector registers: acc(o, column) at o * row_registers + column, then
-    // src(j) from first_src, then the weight.
+    // src(j) from first_src, then the weight (with rows in lanes: the
+    // broadcast column at first_src, then row vector o's weights at weight + o).
     int row_registers = 0, first_src = 0, weight = 0;
     // Input channels a step covers (a column tile's few chains need more
     // taps), or a dot tile's vectors of the reduction.
@@ -205,9 +217,12 @@ struct kernel_plan {
     row_edge edge = row_edge::none;  // an edge variant (edge_tiles): the row end its call reads across
     int trailing = 0;        // a whole position tile's trailing columns (trailing_columns), adding to conv1d_args::columns
     int first_trailing = 0;  // trailing column j's accumulator: first_trailing + j
+    int row_vectors = 0;     // a dot tile with rows in lanes (dot_rows_in_lanes): the vectors its rows take, else 0
     int acc_register(int o, int column) const { return o * row_registers + column; }
-    /** Rows of accumulators: a column tile's rows are its lanes. */
-    int accumulator_rows() const { return columns ? 1 : rows; }
+    /** Rows of accumulators: a column tile's rows are its lanes, a dot tile's with rows in lanes its vectors. */
+    int accumulator_rows() const { return columns ? 1 : row_vectors > 0 ? row_vectors : rows; }
+    /** The register of row vector o's weights (rows in lanes), or the one weight register. */
+    int weight_of(int o) const { return weight + (row_vectors > 0 ? o : 0); }
     int src_register(int j) const { return first_src + j; }
     /** Whether the step reads phase rows (a compact window holds tap k at k *
      * tile_width(), dot columns and lane windows their taps in a row). */
@@ -233,6 +248,9 @@ struct kernel_plan {
                          // src(src) shifted down `shift` lanes with src(src + 1) following (slide_src)
       fma_trailing,      // trailing column j's accumulator += the input float at (phase, offset), in every
                          // lane, * weight register (the block's rows of one tap, as load_weight left it)
+      // A dot tile with rows in lanes: load_weight fills row vector o's weight register; then
+      broadcast_column,  // the broadcast register (first_src) = column j's float `offset` floats in, in every lane
+      fma_column,        // acc(o, j) += the broadcast register * row vector o's weight register
     };
     kind what;
     int o = 0, j = 0;          // tile row (output channel of the block) and vector
@@ -257,13 +275,18 @@ struct kernel_plan {
    * for a lane tile, whose step covers the whole reduction. Within a step, the
    * ops of channel u read u input rows and u channels' weights on. */
   std::int64_t channel_steps(const variant& v) const {
-    return v.lanes ? 1 : (v.dot ? dot_length / vlen : ic_block) / v.channel_unroll;
+    return v.lanes ? 1 : (v.dot ? dot_length / (v.row_vectors > 0 ? 1 : vlen) : ic_block) / v.channel_unroll;
   }
   /** What a step adds to the weight pointer per input channel, or a dot
    * tile's step to both its weights and its input: a dot tile's columns and
    * weight rows run along the reduction, not across input rows (src_stride). */
   std::int64_t step_weight_floats(const variant& v) const {
-    return v.dot ? std::int64_t(v.channel_unroll) * vlen : channel_weights(v.rows);
+    return v.dot ? std::int64_t(v.channel_unroll) * (v.row_vectors > 0 ? v.row_vectors : 1) * vlen
+                 : channel_weights(v.rows);
+  }
+  /** What a dot tile's step adds to its columns' pointer: its share of the reduction. */
+  std::int64_t step_src_floats(const variant& v) const {
+    return std::int64_t(v.channel_unroll) * (v.row_vectors > 0 ? 1 : vlen);
   }
   bool splits_channels() const { return ic_block < spec.in_channels_per_group(); }
   /** Packed weight floats per input channel of a block of `rows`. */
@@ -357,10 +380,17 @@ struct kernel_plan {
   /** Packed weight layout: per group, per block, [C_in/groups][K][rows], the
    * rows of the block fastest, so the kernel broadcasts consecutive floats.
    * With a dot tile, the weight follows again as C_out rows of dot_length
-   * floats (zero-padded), from dot_weight_offset(0, 0). */
+   * floats (zero-padded), from dot_weight_offset(0, 0), or with rows in lanes
+   * as each block's [dot_length][rows] (dot_rows_in_lanes). */
   std::int64_t weight_block_offset(std::int64_t group, int block) const;
+  /** A group's rows in the dot weights: with rows in lanes, rounded up to vectors. */
+  std::int64_t dot_group_rows() const {
+    const std::int64_t rows = spec.out_channels_per_group();
+    return dot_rows_in_lanes ? (rows + vlen - 1) / vlen * vlen : rows;
+  }
+  /** The dot weights of group `group` from row `row` (a block's first). */
   std::int64_t dot_weight_offset(std::int64_t group, std::int64_t row) const {
-    return spec.weight_count() + (group * spec.out_channels_per_group() + row) * dot_length;
+    return spec.weight_count() + (group * dot_group_rows() + row) * dot_length;
   }
   /** With a lane tile, then per block of vlen channels [K][vlen] (lanes past
    * C_out zero), from lane_weight_offset(0). With a column tile, vlen zeros

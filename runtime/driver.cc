@@ -572,8 +572,6 @@ void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bia
   auto column_start = [&](std::int64_t t) { return t * s.stride - pad_left; };
   auto inside = [&](std::int64_t t) { return column_start(t) >= 0 && column_start(t) + s.kernel_size <= in.l; };
 
-  const float* const dot_weights = packed_weight + p.dot_weight_offset(0, 0);  // row r at r * dot_length
-
   // Tile `tile`'s ur columns, from sample first_n's position first_t on.
   struct tile_columns {
     std::int64_t first_n, first_t;
@@ -607,8 +605,9 @@ void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bia
       const window_row_runs taps(s, in.l, column_start(t), s.dilation, s.kernel_size);
       if (taps.input == 0 && taps.pad_right == s.kernel_size) {  // every tap inside the input: a plain gather
         const float* from = src_rows + taps.start;
-        if (contiguous_columns) {
-          copy_padded_column(from, cin_g * s.kernel_size, p.dot_length, column);
+        if (contiguous_columns) {  // rows in lanes: no padding, and whole vectors would run past the column
+          if (p.dot_rows_in_lanes) copy_column(from, p.dot_length, column);
+          else copy_padded_column(from, cin_g * s.kernel_size, p.dot_length, column);
           continue;
         }
         for (std::int64_t c = 0; c < cin_g; ++c, from += in.l)
@@ -630,18 +629,24 @@ void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bia
                         column_run run, float* sums) {
     const auto [first_n, first_t, ur] = tc;
     // The kernel writes the columns to the output when they are a stride
-    // apart: positions of one sample, or one position a sample.
-    const bool one_sample = first_t + ur <= out.l, in_place = one_sample || positions == 1;
+    // apart: positions of one sample, or one position a sample; with rows in
+    // lanes, whose rows are contiguous, only the latter (L_out = 1).
+    const bool one_sample = first_t + ur <= out.l;
+    const bool in_place = p.dot_rows_in_lanes ? out.l == 1 : one_sample || positions == 1;
+    // Where the kernel puts output row o of column j: in place, or in `sums`.
+    const std::int64_t row_step = in_place ? out.l : p.dot_rows_in_lanes ? 1 : ur;
+    const std::int64_t column_step = in_place ? (one_sample && !p.dot_rows_in_lanes ? 1 : out.c * out.l)
+                                              : (p.dot_rows_in_lanes ? p.dot_rows : 1);
     conv1d_args args{};
     args.src = run.first;
     args.src_stride = run.stride;
-    args.dst_stride = in_place ? out.l : ur;
-    args.dst_column_stride = one_sample || !in_place ? 1 : out.c * out.l;  // else one position a sample
+    args.dst_stride = row_step;
+    args.dst_column_stride = column_step;
     const std::int64_t rows_end = std::min(cout_g, end_block * p.dot_rows);
     for (std::int64_t row = first_block * p.dot_rows; row < rows_end; row += p.dot_rows) {
       const int rows = int(std::min<std::int64_t>(p.dot_rows, cout_g - row));
       const std::int64_t first_channel = g * cout_g + row;
-      args.wei = dot_weights + (g * cout_g + row) * p.dot_length;
+      args.wei = packed_weight + p.dot_weight_offset(g, row);
       args.bias = bias ? bias + first_channel : nullptr;
       float* const tile_dst = in_place ? dst + (first_n * out.c + first_channel) * out.l + first_t : sums;
       const conv1d_kernel_fn* entries = dot_entries.data() + (rows == p.dot_rows ? 0 : p.dot_ur);
@@ -655,7 +660,7 @@ void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bia
       for (std::int64_t j = 0, n = first_n, t = first_t; j < ur; ++j, ++t) {
         if (t == out.l) t = first_position, ++n;
         float* const to = dst + (n * out.c + first_channel) * out.l + t;
-        for (int o = 0; o < rows; ++o) to[o * out.l] = sums[o * ur + j];
+        for (int o = 0; o < rows; ++o) to[o * out.l] = sums[o * row_step + j * column_step];
       }
     }
   };

@@ -25,13 +25,15 @@ struct golden_kernel {
 // A strided dense layer (phases), a reflect-padded dense one (edge tiles), a
 // depthwise one (src from memory, no bias), a depthwise one sliding its input
 // through registers (shifted pairs), and a wide dilation in portable C++
-// (tap-segment windows).
+// (tap-segment windows), and a pointwise one whose short outputs' dot tile
+// holds the rows in its lanes (a partial last row vector).
 const golden_kernel kGolden[] = {
     {"Conv1d(40, 10, 3, stride=2, padding=3)", isa::avx512, "seed_stride2_avx512.cc"},
     {"Conv1d(2, 3, 3, padding=1, padding_mode='reflect')", isa::avx2, "dense_reflect_avx2.cc"},
     {"Conv1d(5, 5, 7, groups=5, bias=False)", isa::avx2, "depthwise_k7_avx2.cc"},
     {"Conv1d(4, 4, 3, padding=1, groups=4)", isa::avx512, "depthwise_k3_avx512.cc"},
     {"Conv1d(3, 2, 2, stride=3, padding=60, dilation=60)", isa::scalar, "wide_dilation_scalar.cc"},
+    {"Conv1d(4, 20, 1)", isa::avx2, "pointwise_avx2.cc"},
 };
 
 TEST(emit_cpp_test, matches_golden_text) {

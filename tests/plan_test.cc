@@ -25,7 +25,7 @@ const char* const kSpecs[] = {
     "Conv1d(256, 256, 31, padding=15, groups=256)", "Conv1d(100, 100, 1)", "Conv1d(5, 5, 49, groups=5, bias=False)",
     "Conv1d(64, 128, 2, dilation=512)", "Conv1d(6, 10, 7, stride=3, padding=4, groups=2, padding_mode='reflect')",
     "Conv1d(3, 7, 5, stride=8, dilation=3, padding_mode='circular', padding=6)", "Conv1d(8, 16, 3, groups=8)",
-    "Conv1d(6, 1, 7, padding=5, dilation=2, padding_mode='replicate')"};
+    "Conv1d(6, 1, 7, padding=5, dilation=2, padding_mode='replicate')", "Conv1d(512, 8, 3)"};
 
 TEST(plan_test, register_budget_holds) {
   for (isa target : {isa::scalar, isa::avx2, isa::avx512})
@@ -45,6 +45,13 @@ TEST(plan_test, register_budget_holds) {
           EXPECT_EQ(v.first_src, columns) << text;
           EXPECT_EQ(v.weight, columns + 1) << text;
           EXPECT_LT(v.weight, vector_registers(target)) << text;
+          continue;
+        }
+        if (v.row_vectors > 0) {  // the accumulators, the broadcast column, a weight vector per row vector
+          EXPECT_EQ(v.row_vectors, (v.rows + p.vlen - 1) / p.vlen) << text;
+          EXPECT_EQ(v.first_src, v.row_vectors * v.ur) << text;
+          EXPECT_EQ(v.weight, v.first_src + 1) << text;
+          EXPECT_LT(v.weight_of(v.row_vectors - 1), vector_registers(target)) << text;
           continue;
         }
         if (p.slide_src && !v.dot && !v.lanes) {  // accumulators, the sources, the weight, the shifted input
@@ -121,7 +128,9 @@ TEST(plan_test, channel_step_covers_every_fma_once) {
               break;
             }
             case kind::fma_broadcast_src:
-            case kind::fma_shifted: ADD_FAILURE() << "a position tile broadcasts its weights, its input unshifted"; break;
+            case kind::fma_shifted:
+            case kind::broadcast_column:
+            case kind::fma_column: ADD_FAILURE() << "a position tile broadcasts its weights, its input unshifted"; break;
             case kind::fma_broadcast_weight:  // a one-vector tile: its weights broadcast by the FMA
               EXPECT_EQ(v.ur, 1) << text;
               weight = op.weight;
@@ -218,7 +227,7 @@ TEST(plan_test, dot_steps_cover_the_reduction) {
   for (isa target : {isa::scalar, isa::avx2, isa::avx512})
     for (const char* text : kSpecs) {
       const kernel_plan p = plan_of(text, target);
-      if (p.dot_rows == 0) continue;
+      if (p.dot_rows == 0 || p.dot_rows_in_lanes) continue;  // rows_in_lanes_steps_cover_the_reduction
       EXPECT_EQ(p.dot_length % p.vlen, 0);
       EXPECT_GE(p.dot_length, p.spec.in_channels_per_group() * p.spec.kernel_size);
       EXPECT_LT(p.dot_length - p.vlen, p.spec.in_channels_per_group() * p.spec.kernel_size);
@@ -284,6 +293,67 @@ TEST(plan_test, dot_steps_cover_the_reduction) {
   EXPECT_TRUE(some_stepped);
   EXPECT_TRUE(some_in_place);  // a masked last vector
   EXPECT_TRUE(some_from_memory);
+}
+
+// A dot tile with rows in lanes: for every float r of the reduction, each row
+// vector's weights for r, loaded into its own register, times column j's
+// float r, broadcast just before, once; the steps walk the reduction, the
+// weights a block's rounded-up rows per float. Dense layers with a vector of
+// output channels have it, narrower ones sum lanes.
+TEST(plan_test, rows_in_lanes_steps_cover_the_reduction) {
+  using kind = kernel_plan::step_op::kind;
+  int plans = 0;
+  for (isa target : {isa::scalar, isa::avx2, isa::avx512})
+    for (const char* text : kSpecs) {
+      const kernel_plan p = plan_of(text, target);
+      const std::int64_t cout_g = p.spec.out_channels_per_group();
+      EXPECT_EQ(p.dot_rows_in_lanes, !p.depthwise && cout_g >= p.vlen) << text;
+      if (!p.dot_rows_in_lanes) continue;
+      ++plans;
+      const std::int64_t reduction = p.spec.in_channels_per_group() * p.spec.kernel_size;
+      EXPECT_EQ(p.dot_length, reduction) << text;
+      EXPECT_TRUE(p.dot_in_place) << text;
+      EXPECT_EQ(p.dot_rows % p.vlen == 0 || p.dot_rows == cout_g, true) << text;
+      EXPECT_EQ(p.dot_tail, cout_g % p.dot_rows) << text;
+      EXPECT_EQ(p.dot_group_rows() % p.vlen, 0) << text;
+      for (const auto& v : p.variants()) {
+        if (!v.dot) continue;
+        ASSERT_GT(v.row_vectors, 0) << text;
+        ASSERT_EQ(p.channel_steps(v) * v.channel_unroll, reduction) << text;
+        EXPECT_EQ(p.step_src_floats(v), v.channel_unroll) << text;
+        EXPECT_EQ(p.step_weight_floats(v), std::int64_t(v.channel_unroll) * v.row_vectors * p.vlen) << text;
+        std::vector<int> fmas(std::size_t(reduction * v.row_vectors * v.ur), 0);
+        for (std::int64_t step = 0; step < p.channel_steps(v); ++step) {
+          std::vector<std::int64_t> weight_at(std::size_t(v.row_vectors), -1);  // per register: the float r it holds
+          std::int64_t column_r = -1;
+          int column_j = -1;
+          for (const auto& op : p.channel_step(v)) {
+            switch (op.what) {
+              case kind::load_weight: {
+                const std::int64_t along = step * p.step_weight_floats(v) + op.weight;
+                const int block_floats = v.row_vectors * p.vlen;
+                EXPECT_EQ(along % block_floats, op.o * p.vlen) << text;  // row vector o's lanes of float r
+                weight_at[std::size_t(op.o)] = along / block_floats;
+                break;
+              }
+              case kind::broadcast_column:
+                column_r = step * p.step_src_floats(v) + op.offset;
+                column_j = op.j;
+                break;
+              case kind::fma_column:
+                ASSERT_EQ(op.j, column_j) << text;
+                ASSERT_EQ(weight_at[std::size_t(op.o)], column_r) << text;
+                ASSERT_LT(column_r, reduction) << text;
+                ++fmas[std::size_t((column_r * v.row_vectors + op.o) * v.ur + op.j)];
+                break;
+              default: ADD_FAILURE() << "rows in lanes load weight vectors and broadcast columns"; break;
+            }
+          }
+        }
+        for (int count : fmas) EXPECT_EQ(count, 1) << text;
+      }
+    }
+  EXPECT_GT(plans, 10);
 }
 
 // The lane tile: each (position, tap) FMA once, the input at window position
@@ -433,7 +503,8 @@ TEST(plan_test, short_outputs_take_the_dot_tile) {
   const kernel_plan long_reduction = plan_of("Conv1d(512, 512, 3, stride=2)", isa::avx512);
   EXPECT_TRUE(long_reduction.use_dot_tile(3));
   EXPECT_EQ(long_reduction.dot_length, 1536);
-  EXPECT_EQ(plan_of("Conv1d(520, 512, 3)", isa::avx512).dot_length, 1600);  // 98 vectors: 100
+  EXPECT_EQ(plan_of("Conv1d(520, 8, 3)", isa::avx512).dot_length, 1600);    // 98 vectors: 100
+  EXPECT_EQ(plan_of("Conv1d(520, 512, 3)", isa::avx512).dot_length, 1560);  // rows in lanes: none padded
   EXPECT_EQ(plan_of("Conv1d(4096, 4096, 3)", isa::avx512).dot_rows, 0);
   EXPECT_EQ(plan_of("Conv1d(1, 1, 300000)", isa::avx512).dot_rows, 0);  // a 1.2 MB column
 }
@@ -690,6 +761,30 @@ TEST(plan_test, packing_puts_block_rows_fastest) {
       for (std::int64_t i = 0; i < p.dot_length; ++i)
         EXPECT_EQ(packed[std::size_t(p.dot_weight_offset(g, o) + i)],
                   i < cin_g * k_size ? w[std::size_t((g * 5 + o) * cin_g * k_size + i)] : 0.0f);
+}
+
+// Rows in lanes: per group, per block of dot_rows, [reduction][rows rounded
+// up to vectors], zeros in the rounding.
+TEST(plan_test, packing_puts_dot_rows_in_lanes) {
+  const kernel_plan p = plan_of("Conv1d(6, 200, 3, groups=2)", isa::avx512);  // 100 rows a group: 64 and 36
+  ASSERT_TRUE(p.dot_rows_in_lanes);
+  ASSERT_EQ(p.dot_rows, 64);
+  ASSERT_EQ(p.dot_tail, 36);
+  std::vector<float> w(static_cast<std::size_t>(p.spec.weight_count()));
+  for (std::size_t i = 0; i < w.size(); ++i) w[i] = float(i + 1);
+  const auto packed = p.pack_weights(w.data());
+  const std::int64_t reduction = 9, cout_g = 100;
+  ASSERT_EQ(p.dot_group_rows(), 112);
+  ASSERT_EQ(packed.size(), std::size_t(p.dot_weight_offset(2, 0) + (p.column_ur > 0 ? p.vlen : 0)));
+  for (std::int64_t g = 0; g < 2; ++g)
+    for (std::int64_t first : {0, 64}) {
+      const std::int64_t rows = first == 0 ? 64 : 36, width = first == 0 ? 64 : 48;
+      for (std::int64_t r = 0; r < reduction; ++r)
+        for (std::int64_t o = 0; o < width; ++o)
+          EXPECT_EQ(packed[std::size_t(p.dot_weight_offset(g, first) + r * width + o)],
+                    o < rows ? w[std::size_t((g * cout_g + first + o) * reduction + r)] : 0.0f)
+              << g << " " << first << " " << r << " " << o;
+    }
 }
 
 TEST(plan_test, declines_with_a_reason) {

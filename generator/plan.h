@@ -98,7 +98,8 @@ struct kernel_plan {
    * position vectors would waste most lanes: the lanes hold the reduction
    * instead. Output (o, t) is the dot product of row o of the weight, C_in/groups
    * x K floats, with the input column t (im2col), both zero-padded to
-   * dot_length; the lanes are summed at the store. dot_rows outputs channels by
+   * dot_length; the lanes are summed at the store (unless they hold the
+   * output channels instead: dot_rows_in_lanes). dot_rows outputs channels by
    * dot_ur positions; dot_rows == 0: the layer has no dot tile (no reduction,
    * or weights or a column too large to copy). The driver picks it per call (use_dot_tile). */
   int dot_rows = 0;

@@ -466,14 +466,14 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
   for (int o = 0; o < acc_rows; ++o)
     for (int sum = 1; sum < v.sums; ++sum)
       for (int j = 0; j < ur; ++j) vaddps(acc(o, j, 0), acc(o, j, 0), acc(o, j, sum));
+  // A dot tile's column j at j * dst_column_stride: the input's stride register is free now.
+  const Reg64& reg_column_stride = reg_src_stride;
+  if (v.dot && ur > 1) {
+    mov(reg_column_stride, ptr[reg_args + offsetof(conv1d_args, dst_column_stride)]);
+    shl(reg_column_stride, 2);
+  }
   if (v.row_vectors > 0) {
-    // Column j's rows at dst + j * dst_column_stride, contiguous, the
-    // partial last vector masked; the input's stride register is free now.
-    const Reg64& reg_column_stride = reg_src_stride;
-    if (ur > 1) {
-      mov(reg_column_stride, ptr[reg_args + offsetof(conv1d_args, dst_column_stride)]);
-      shl(reg_column_stride, 2);
-    }
+    // Column j's rows, contiguous, the partial last vector masked.
     if (partial_lanes > 0 && p.target != isa::avx512) vmovups(vmm<Vmm>(v.weight), ptr[rip + lane_mask]);
     for (int j = 0; j < ur; ++j) {
       for (int o = 0; o < acc_rows; ++o) {
@@ -500,12 +500,6 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
       for (int o = 0; o < rows; ++o)
         for (int j = 0; j < ur; ++j) vaddss(sum_of(o, j), sum_of(o, j), ptr[reg_bias + o * int(sizeof(float))]);
       L(no_dot_bias);
-    }
-    // Column j at j * dst_column_stride: the input's stride register is free now.
-    const Reg64& reg_column_stride = reg_src_stride;
-    if (ur > 1) {
-      mov(reg_column_stride, ptr[reg_args + offsetof(conv1d_args, dst_column_stride)]);
-      shl(reg_column_stride, 2);
     }
     for (int o = 0; o < rows; ++o) {
       mov(reg_count, reg_dst);

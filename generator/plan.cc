@@ -276,8 +276,7 @@ bool kernel_plan::use_dot_tile(std::int64_t l_out) const {
     // for a group's rows: a position vector does the reduction per row, rows
     // in lanes per row vector and position, plus a quarter for loading the
     // weights and placing the outputs.
-    const std::int64_t cout_g = spec.out_channels_per_group(), row_vectors = (cout_g + vlen - 1) / vlen;
-    return l_out < vlen && 5 * l_out * row_vectors < 4 * cout_g;
+    return l_out < vlen && 5 * l_out * (dot_group_rows() / vlen) < 4 * spec.out_channels_per_group();
   }
   // Vector FMAs per output channel: position vectors do the reduction once
   // per vector of positions; a dot tile once per position, plus a quarter for

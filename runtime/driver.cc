@@ -109,30 +109,35 @@ void zero_floats(std::int64_t count, float* to) {
 }
 
 #if CONVJIT_X86_TRANSPOSES
+// The mask of a vector's first n lanes (none for n <= 0, all for n >= 16).
+__mmask16 first_lanes16(std::int64_t n) {
+  return n >= 16 ? __mmask16(0xffff) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1);
+}
+
 // copy_floats a vector at a time, the tail masked: a 49-float window row or
 // dot column in 4 loads and stores instead of 12 and a tail loop (seed.k3,
 // 239 short windowed rows a call: 0.041 -> 0.037 ms).
 __attribute__((target("avx512f"))) void copy_floats_avx512(const float* from, std::int64_t count, float* to) {
   for (std::int64_t i = 0; i < count; i += 16) {
-    const __mmask16 lanes = count - i >= 16 ? __mmask16(0xffff) : __mmask16((1u << (count - i)) - 1);
+    const __mmask16 lanes = first_lanes16(count - i);
     _mm512_mask_storeu_ps(to + i, lanes, _mm512_maskz_loadu_ps(lanes, from + i));
   }
 }
 
-// A dot column: `count` floats, then zeros up to `padded` (whole vectors),
-// every vector stored whole and unmasked where the kernel loads it. Zen 4
-// forwards no masked store to a load, which then waits about 25 cycles for the
-// store to reach L1 (seed.depthwise_k49, a dot per 49-float row: 0.025-0.029
-// -> 0.021-0.027 ms against the masked copy and a zero fill).
+// A dot column: `count` floats, then zeros up to `padded`, every whole
+// vector stored unmasked where the kernel loads it. Zen 4 forwards no masked
+// store to a load, which then waits about 25 cycles for the store to reach L1
+// (seed.depthwise_k49, a dot per 49-float row: 0.025-0.029 -> 0.021-0.027 ms
+// against the masked copy and a zero fill). Only a `padded` off the vector
+// grid (a dot tile with rows in lanes pads nothing) ends in a masked store,
+// never past it.
 __attribute__((target("avx512f"))) void copy_padded_avx512(const float* from, std::int64_t count,
                                                            std::int64_t padded, float* to) {
-  std::int64_t i = 0;
-  for (; i + 16 <= count; i += 16) _mm512_storeu_ps(to + i, _mm512_loadu_ps(from + i));
-  if (i < count) {
-    _mm512_storeu_ps(to + i, _mm512_maskz_loadu_ps(__mmask16((1u << (count - i)) - 1), from + i));
-    i += 16;
+  for (std::int64_t i = 0; i < padded; i += 16) {
+    const __m512 floats = _mm512_maskz_loadu_ps(first_lanes16(count - i), from + i);  // zeros past count
+    if (i + 16 <= padded) _mm512_storeu_ps(to + i, floats);
+    else _mm512_mask_storeu_ps(to + i, first_lanes16(padded - i), floats);
   }
-  for (; i < padded; i += 16) _mm512_storeu_ps(to + i, _mm512_setzero_ps());
 }
 #endif
 
@@ -176,14 +181,13 @@ __attribute__((target("avx512f"))) void copy_strided_avx512(const float* from, s
   if (step != 2) return copy_strided(from, step, count, to);
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const std::int64_t span = 2 * count - 1;  // floats from `from` to the last one read
-  auto lanes = [](std::int64_t n) { return n >= 16 ? __mmask16(0xffff) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1); };
   std::int64_t m = 0;
   for (; 2 * m + 32 <= span; m += 16)
     _mm512_storeu_ps(to + m, _mm512_permutex2var_ps(_mm512_loadu_ps(from + 2 * m), even, _mm512_loadu_ps(from + 2 * m + 16)));
   for (; m < count; m += 16) {
-    const __m512 low = _mm512_maskz_loadu_ps(lanes(span - 2 * m), from + 2 * m);
-    const __m512 high = _mm512_maskz_loadu_ps(lanes(span - 2 * m - 16), from + 2 * m + 16);
-    _mm512_mask_storeu_ps(to + m, lanes(count - m), _mm512_permutex2var_ps(low, even, high));
+    const __m512 low = _mm512_maskz_loadu_ps(first_lanes16(span - 2 * m), from + 2 * m);
+    const __m512 high = _mm512_maskz_loadu_ps(first_lanes16(span - 2 * m - 16), from + 2 * m + 16);
+    _mm512_mask_storeu_ps(to + m, first_lanes16(count - m), _mm512_permutex2var_ps(low, even, high));
   }
 }
 #endif
@@ -605,9 +609,8 @@ void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bia
       const window_row_runs taps(s, in.l, column_start(t), s.dilation, s.kernel_size);
       if (taps.input == 0 && taps.pad_right == s.kernel_size) {  // every tap inside the input: a plain gather
         const float* from = src_rows + taps.start;
-        if (contiguous_columns) {  // rows in lanes: no padding, and whole vectors would run past the column
-          if (p.dot_rows_in_lanes) copy_column(from, p.dot_length, column);
-          else copy_padded_column(from, cin_g * s.kernel_size, p.dot_length, column);
+        if (contiguous_columns) {
+          copy_padded_column(from, cin_g * s.kernel_size, p.dot_length, column);
           continue;
         }
         for (std::int64_t c = 0; c < cin_g; ++c, from += in.l)

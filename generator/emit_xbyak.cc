@@ -363,6 +363,15 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
       const RegExp base = RegExp(column_base(op.j / 3)) + int(op.offset) * int(sizeof(float));
       return ptr[op.j % 3 == 0 ? base : base + reg_src_stride * (op.j % 3)];
     };
+    // AVX-512: `op` on a dot column's partial last vector, in the narrowest
+    // vector that holds its lanes (k1), zeroing the rest of `to` as it
+    // writes it: on Zen 4, a 1-lane xmm op costs a quarter of a zmm one.
+    // The plan puts it first in a step that runs once, so `to` is zero there.
+    auto partial_vector = [&](const Vmm& to, auto&& op) {
+      if (partial_lanes <= 4) op(Xmm(to.getIdx()));
+      else if (partial_lanes <= 8) op(Ymm(to.getIdx()));
+      else op(Zmm(to.getIdx()));
+    };
     bool mask_in_weight = false;  // AVX2: the weight register holds the lane mask
     int channel = 0;
     for (const auto& op : step) {
@@ -377,7 +386,7 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
           } else if (op.lanes == 0) {
             vmovups(to, column_vector(op));
           } else if constexpr (std::is_same_v<Vmm, Zmm>) {  // masked lanes neither fault nor count
-            vmovups(to | k1 | T_z, column_vector(op));
+            partial_vector(to, [&](const auto& part) { vmovups(part | k1 | T_z, column_vector(op)); });
           } else {
             if (!mask_in_weight) vmovups(weight, ptr[rip + lane_mask]);
             mask_in_weight = true;
@@ -415,7 +424,9 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
           } else if (op.lanes == 0) {
             vfmadd231ps(acc(op.o, op.j, op.sum), weight, column_vector(op));
           } else if constexpr (std::is_same_v<Vmm, Zmm>) {  // merge-masked: the lanes past the column neither fault nor count
-            vfmadd231ps(acc(op.o, op.j, op.sum) | k1, weight, column_vector(op));
+            partial_vector(acc(op.o, op.j, op.sum), [&](const auto& part) {
+              vfmadd231ps(part | k1, std::decay_t<decltype(part)>(weight.getIdx()), column_vector(op));
+            });
           } else {  // the mask, then the lanes it keeps, into the free input register
             const Vmm lanes = vmm<Vmm>(v.first_src);
             vmovups(lanes, ptr[rip + lane_mask]);

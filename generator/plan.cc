@@ -311,9 +311,12 @@ std::vector<kernel_plan::step_op> kernel_plan::channel_step(const variant& v) co
     // The step's share of the reduction, a vector at a time: column j is
     // src_stride floats after column j - 1 (the emitters address it), weight
     // row o dot_length after row o - 1. Columns read in place stop at the
-    // reduction's end: its partial last vector is masked.
+    // reduction's end: its partial last vector is masked, and comes first
+    // (step_op::lanes).
     const std::int64_t reduction = spec.in_channels_per_group() * spec.kernel_size;
-    for (std::int64_t r = 0; r < v.channel_unroll; ++r) {
+    const bool partial_last = dot_in_place && v.channel_unroll * vlen > reduction;
+    for (std::int64_t i = 0; i < v.channel_unroll; ++i) {
+      const std::int64_t r = partial_last ? (i + v.channel_unroll - 1) % v.channel_unroll : i;
       const int sum = int(r % v.sums);
       const std::int64_t past_end = (r + 1) * vlen - reduction;
       const int lanes = dot_in_place && past_end > 0 ? vlen - int(past_end) : 0;

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <numeric>
 #include <optional>
 #include <vector>
@@ -560,13 +561,16 @@ void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bia
   const std::int64_t tiles = (columns + tile_ur - 1) / tile_ur;
   const std::int64_t row_blocks = (cout_g + p.dot_rows - 1) / p.dot_rows;
   const std::size_t tile_floats = std::size_t(tile_ur * p.dot_length);
-  // The dot variants, looked up once: [tail block][positions - 1], a count
-  // the plan has no variant for as its largest piece (the rest in more calls).
-  std::vector<conv1d_kernel_fn> dot_entries;
-  dot_entries.reserve(2 * std::size_t(p.dot_ur));
-  for (int rows : {p.dot_rows, p.dot_tail})
-    for (int ur = 1; ur <= p.dot_ur; ++ur)
-      dot_entries.push_back(rows ? k.entry(rows, kernel_plan::piece_for(p.dot_ur, ur), false, true) : nullptr);
+  // The dot variants, looked up once: [tail block][piece - 1], a count the
+  // plan has no variant for running as pieces (largest first, more calls).
+  const std::vector<int> pieces = kernel_plan::piece_counts(p.dot_ur);
+  const std::vector<conv1d_kernel_fn> dot_entries[2] = {
+      entries_by_count(k, pieces, [&](int ur) { return p.variant_index(p.dot_rows, ur, false, true); }),
+      p.dot_tail ? entries_by_count(k, pieces, [&](int ur) { return p.variant_index(p.dot_tail, ur, false, true); })
+                 : std::vector<conv1d_kernel_fn>{}};
+  // p.dot_weight_offset(g, row) without its divisions, once a call.
+  const float* const dot_weights = packed_weight + p.dot_weight_offset(0, 0);
+  const std::int64_t group_dot_floats = p.dot_group_rows() * p.dot_length;
   // Rows of K contiguous inputs, one after another: a column is one copy, or,
   // where every tap lies in the input, no copy at all.
   const bool contiguous_columns = s.dilation == 1 && (cin_g == 1 || s.kernel_size == in.l);
@@ -629,7 +633,7 @@ void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bia
   // sample, are written in place, dst_column_stride apart; other columns
   // spanning samples go through `sums`, then to their samples.
   auto run_blocks = [&](const tile_columns& tc, std::int64_t g, std::int64_t first_block, std::int64_t end_block,
-                        column_run run, float* sums) {
+                        column_run run, float* sums, conv1d_args& args) {
     const auto [first_n, first_t, ur] = tc;
     // The kernel writes the columns to the output when they are a stride
     // apart: positions of one sample, or one position a sample; with rows in
@@ -640,7 +644,6 @@ void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bia
     const std::int64_t row_step = in_place ? out.l : p.dot_rows_in_lanes ? 1 : ur;
     const std::int64_t column_step = in_place ? (one_sample && !p.dot_rows_in_lanes ? 1 : out.c * out.l)
                                               : (p.dot_rows_in_lanes ? p.dot_rows : 1);
-    conv1d_args args{};
     args.src = run.first;
     args.src_stride = run.stride;
     args.dst_stride = row_step;
@@ -649,10 +652,10 @@ void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bia
     for (std::int64_t row = first_block * p.dot_rows; row < rows_end; row += p.dot_rows) {
       const int rows = int(std::min<std::int64_t>(p.dot_rows, cout_g - row));
       const std::int64_t first_channel = g * cout_g + row;
-      args.wei = packed_weight + p.dot_weight_offset(g, row);
+      args.wei = dot_weights + g * group_dot_floats + row * p.dot_length;
       args.bias = bias ? bias + first_channel : nullptr;
       float* const tile_dst = in_place ? dst + (first_n * out.c + first_channel) * out.l + first_t : sums;
-      const conv1d_kernel_fn* entries = dot_entries.data() + (rows == p.dot_rows ? 0 : p.dot_ur);
+      const conv1d_kernel_fn* entries = dot_entries[rows == p.dot_rows ? 0 : 1].data();
       for (int done = 0, size = 0; done < ur; done += size) {  // pieces, largest first
         size = kernel_plan::piece_for(p.dot_ur, ur - done);
         args.src = run.first + done * run.stride;
@@ -678,6 +681,7 @@ void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bia
     threads = int(std::clamp<std::int64_t>(threads, 1, s.groups * row_blocks));
     run_team(threads, [&] {
       std::vector<float> sums(std::size_t(p.dot_rows * p.dot_ur));
+      conv1d_args args{};
       for (std::int64_t first_tile = 0; first_tile < tiles; first_tile += pass_tiles) {
         const std::int64_t pass = std::min(pass_tiles, tiles - first_tile);
 #pragma omp for schedule(static)
@@ -693,7 +697,7 @@ void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bia
           for (std::int64_t block = 0; block < row_blocks; ++block)
             for (std::int64_t tile = 0; tile < pass; ++tile)
               run_blocks(tiles_columns[std::size_t(tile)], g, block, block + 1, runs[std::size_t(g * pass_tiles + tile)],
-                         sums.data());
+                         sums.data(), args);
       }
     });
     return;
@@ -701,7 +705,12 @@ void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bia
   const std::int64_t row_parts = block_parts_for(threads, s.groups * tiles, row_blocks);
   threads = int(std::clamp<std::int64_t>(threads, 1, s.groups * tiles * row_parts));
   run_team(threads, [&] {
-    std::vector<float> column_data(tile_floats), sums(std::size_t(p.dot_rows * p.dot_ur));
+    // Uninitialized: the kernels write each before they read it (zeroing
+    // them cost seed.depthwise_k49 a sixth of its driver time).
+    const auto column_data = std::make_unique_for_overwrite<float[]>(tile_floats);
+    const auto sums = std::make_unique_for_overwrite<float[]>(std::size_t(p.dot_rows * p.dot_ur));
+    // Zeroed once, not a call (a `rep stos`): run_blocks sets what dot kernels read.
+    conv1d_args args{};
 #pragma omp for collapse(3) schedule(static)
     for (std::int64_t tile = 0; tile < tiles; ++tile)
     for (std::int64_t g = 0; g < s.groups; ++g)
@@ -709,7 +718,7 @@ void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bia
       const tile_columns tc = columns_of(tile);
       const bool split = row_parts > 1;  // no divisions for the usual one part
       run_blocks(tc, g, split ? row_blocks * part / row_parts : 0, split ? row_blocks * (part + 1) / row_parts : row_blocks,
-                 find_columns(tc, g, column_data.data()), sums.data());
+                 find_columns(tc, g, column_data.get()), sums.get(), args);
     }
   });
 }

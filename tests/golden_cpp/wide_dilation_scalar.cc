@@ -398,16 +398,16 @@ void variant_2x1_dot(const convjit::conv1d_args* args) {
   acc1_0_1 = convjit_aot::splat4(0.0f);
   for (std::int64_t c = 0; c < 1; ++c, src += 8, wei += 8) {
     convjit_aot::vec4 w, s0;
-    s0 = convjit_aot::load4(src + 0 * args->src_stride + 0);
-    w = convjit_aot::load4(wei + 0);
-    acc0_0 = convjit_aot::fmadd4(s0, w, acc0_0);
-    w = convjit_aot::load4(wei + 8);
-    acc1_0 = convjit_aot::fmadd4(s0, w, acc1_0);
     s0 = convjit_aot::load_first4(src + 0 * args->src_stride + 4, 2);
     w = convjit_aot::load4(wei + 4);
     acc0_0_1 = convjit_aot::fmadd4(s0, w, acc0_0_1);
     w = convjit_aot::load4(wei + 12);
     acc1_0_1 = convjit_aot::fmadd4(s0, w, acc1_0_1);
+    s0 = convjit_aot::load4(src + 0 * args->src_stride + 0);
+    w = convjit_aot::load4(wei + 0);
+    acc0_0 = convjit_aot::fmadd4(s0, w, acc0_0);
+    w = convjit_aot::load4(wei + 8);
+    acc1_0 = convjit_aot::fmadd4(s0, w, acc1_0);
   }
   acc0_0 = convjit_aot::add4(acc0_0, acc0_0_1);
   acc1_0 = convjit_aot::add4(acc1_0, acc1_0_1);
@@ -435,14 +435,6 @@ void variant_2x2_dot(const convjit::conv1d_args* args) {
   acc1_1_1 = convjit_aot::splat4(0.0f);
   for (std::int64_t c = 0; c < 1; ++c, src += 8, wei += 8) {
     convjit_aot::vec4 w, s0, s1;
-    s0 = convjit_aot::load4(src + 0 * args->src_stride + 0);
-    s1 = convjit_aot::load4(src + 1 * args->src_stride + 0);
-    w = convjit_aot::load4(wei + 0);
-    acc0_0 = convjit_aot::fmadd4(s0, w, acc0_0);
-    acc0_1 = convjit_aot::fmadd4(s1, w, acc0_1);
-    w = convjit_aot::load4(wei + 8);
-    acc1_0 = convjit_aot::fmadd4(s0, w, acc1_0);
-    acc1_1 = convjit_aot::fmadd4(s1, w, acc1_1);
     s0 = convjit_aot::load_first4(src + 0 * args->src_stride + 4, 2);
     s1 = convjit_aot::load_first4(src + 1 * args->src_stride + 4, 2);
     w = convjit_aot::load4(wei + 4);
@@ -451,6 +443,14 @@ void variant_2x2_dot(const convjit::conv1d_args* args) {
     w = convjit_aot::load4(wei + 12);
     acc1_0_1 = convjit_aot::fmadd4(s0, w, acc1_0_1);
     acc1_1_1 = convjit_aot::fmadd4(s1, w, acc1_1_1);
+    s0 = convjit_aot::load4(src + 0 * args->src_stride + 0);
+    s1 = convjit_aot::load4(src + 1 * args->src_stride + 0);
+    w = convjit_aot::load4(wei + 0);
+    acc0_0 = convjit_aot::fmadd4(s0, w, acc0_0);
+    acc0_1 = convjit_aot::fmadd4(s1, w, acc0_1);
+    w = convjit_aot::load4(wei + 8);
+    acc1_0 = convjit_aot::fmadd4(s0, w, acc1_0);
+    acc1_1 = convjit_aot::fmadd4(s1, w, acc1_1);
   }
   acc0_0 = convjit_aot::add4(acc0_0, acc0_0_1);
   acc0_1 = convjit_aot::add4(acc0_1, acc0_1_1);
@@ -486,20 +486,6 @@ void variant_2x4_dot(const convjit::conv1d_args* args) {
   acc1_3 = convjit_aot::splat4(0.0f);
   for (std::int64_t c = 0; c < 1; ++c, src += 8, wei += 8) {
     convjit_aot::vec4 w, s0, s1, s2, s3;
-    s0 = convjit_aot::load4(src + 0 * args->src_stride + 0);
-    s1 = convjit_aot::load4(src + 1 * args->src_stride + 0);
-    s2 = convjit_aot::load4(src + 2 * args->src_stride + 0);
-    s3 = convjit_aot::load4(src + 3 * args->src_stride + 0);
-    w = convjit_aot::load4(wei + 0);
-    acc0_0 = convjit_aot::fmadd4(s0, w, acc0_0);
-    acc0_1 = convjit_aot::fmadd4(s1, w, acc0_1);
-    acc0_2 = convjit_aot::fmadd4(s2, w, acc0_2);
-    acc0_3 = convjit_aot::fmadd4(s3, w, acc0_3);
-    w = convjit_aot::load4(wei + 8);
-    acc1_0 = convjit_aot::fmadd4(s0, w, acc1_0);
-    acc1_1 = convjit_aot::fmadd4(s1, w, acc1_1);
-    acc1_2 = convjit_aot::fmadd4(s2, w, acc1_2);
-    acc1_3 = convjit_aot::fmadd4(s3, w, acc1_3);
     s0 = convjit_aot::load_first4(src + 0 * args->src_stride + 4, 2);
     s1 = convjit_aot::load_first4(src + 1 * args->src_stride + 4, 2);
     s2 = convjit_aot::load_first4(src + 2 * args->src_stride + 4, 2);
@@ -510,6 +496,20 @@ void variant_2x4_dot(const convjit::conv1d_args* args) {
     acc0_2 = convjit_aot::fmadd4(s2, w, acc0_2);
     acc0_3 = convjit_aot::fmadd4(s3, w, acc0_3);
     w = convjit_aot::load4(wei + 12);
+    acc1_0 = convjit_aot::fmadd4(s0, w, acc1_0);
+    acc1_1 = convjit_aot::fmadd4(s1, w, acc1_1);
+    acc1_2 = convjit_aot::fmadd4(s2, w, acc1_2);
+    acc1_3 = convjit_aot::fmadd4(s3, w, acc1_3);
+    s0 = convjit_aot::load4(src + 0 * args->src_stride + 0);
+    s1 = convjit_aot::load4(src + 1 * args->src_stride + 0);
+    s2 = convjit_aot::load4(src + 2 * args->src_stride + 0);
+    s3 = convjit_aot::load4(src + 3 * args->src_stride + 0);
+    w = convjit_aot::load4(wei + 0);
+    acc0_0 = convjit_aot::fmadd4(s0, w, acc0_0);
+    acc0_1 = convjit_aot::fmadd4(s1, w, acc0_1);
+    acc0_2 = convjit_aot::fmadd4(s2, w, acc0_2);
+    acc0_3 = convjit_aot::fmadd4(s3, w, acc0_3);
+    w = convjit_aot::load4(wei + 8);
     acc1_0 = convjit_aot::fmadd4(s0, w, acc1_0);
     acc1_1 = convjit_aot::fmadd4(s1, w, acc1_1);
     acc1_2 = convjit_aot::fmadd4(s2, w, acc1_2);

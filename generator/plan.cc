@@ -313,20 +313,24 @@ std::vector<kernel_plan::step_op> kernel_plan::channel_step(const variant& v) co
     // row o dot_length after row o - 1. Columns read in place stop at the
     // reduction's end: its partial last vector is masked, and comes first
     // (step_op::lanes).
+    // A wide tile (columns from memory) goes kChainsInFlight columns at a
+    // time, so the first columns' lane sums overlap the later ones' loads.
     const std::int64_t reduction = spec.in_channels_per_group() * spec.kernel_size;
     const bool partial_last = dot_in_place && v.channel_unroll * vlen > reduction;
+    for (int first = 0; first < v.ur; first += kChainsInFlight)
     for (std::int64_t i = 0; i < v.channel_unroll; ++i) {
       const std::int64_t r = partial_last ? (i + v.channel_unroll - 1) % v.channel_unroll : i;
       const int sum = int(r % v.sums);
       const std::int64_t past_end = (r + 1) * vlen - reduction;
       const int lanes = dot_in_place && past_end > 0 ? vlen - int(past_end) : 0;
-      for (int j = 0; j < v.ur && !dot_columns_from_memory; ++j) {
+      const int end = std::min(v.ur, first + kChainsInFlight);
+      for (int j = first; j < end && !dot_columns_from_memory; ++j) {
         ops.push_back({kind::load_src, 0, j, 0, r * vlen, 0});
         ops.back().lanes = lanes;
       }
       for (int o = 0; o < v.rows; ++o) {
         ops.push_back({kind::load_weight, o, 0, 0, 0, int(o * dot_length + r * vlen)});
-        for (int j = 0; j < v.ur; ++j) {
+        for (int j = first; j < end; ++j) {
           if (!dot_columns_from_memory) {
             ops.push_back({kind::fma, o, j, 0, 0, 0, sum});
             continue;

@@ -262,9 +262,9 @@ struct kernel_plan {
     int channel = 0;           // the step's input channel the op reads (< the variant's channel_unroll)
     int src = 0, shift = 0;    // fma_shifted: offset == src * vlen + shift (less pad_left in a left edge variant)
     /** load_src or fma_from_memory of a dot column's partial last vector:
-     * its first `lanes` floats, the rest zero. It comes first in its step,
-     * which runs once, so the accumulators it adds to are zero past its lanes:
-     * an emitter may compute it in a narrower vector. */
+     * its first `lanes` floats, the rest zero. It comes before any other op
+     * on its columns in a step that runs once, so the accumulators it adds to
+     * are zero past its lanes: an emitter may compute it in a narrower vector. */
     int lanes = 0;
     /** load_src or fma_from_memory of an edge variant whose vector reaches
      * into the padding: its lanes come from edge_lanes(v, offset). A left

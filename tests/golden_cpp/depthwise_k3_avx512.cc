@@ -546,6 +546,7 @@ void variant_1x16_dot(const convjit::conv1d_args* args) {
     acc0_5 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps((__mmask16)((1u << 3) - 1), src + 5 * args->src_stride + 0), w, acc0_5);
     acc0_6 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps((__mmask16)((1u << 3) - 1), src + 6 * args->src_stride + 0), w, acc0_6);
     acc0_7 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps((__mmask16)((1u << 3) - 1), src + 7 * args->src_stride + 0), w, acc0_7);
+    w = _mm512_loadu_ps(wei + 0);
     acc0_8 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps((__mmask16)((1u << 3) - 1), src + 8 * args->src_stride + 0), w, acc0_8);
     acc0_9 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps((__mmask16)((1u << 3) - 1), src + 9 * args->src_stride + 0), w, acc0_9);
     acc0_10 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps((__mmask16)((1u << 3) - 1), src + 10 * args->src_stride + 0), w, acc0_10);
@@ -646,6 +647,7 @@ void variant_1x24_dot(const convjit::conv1d_args* args) {
     acc0_5 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps((__mmask16)((1u << 3) - 1), src + 5 * args->src_stride + 0), w, acc0_5);
     acc0_6 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps((__mmask16)((1u << 3) - 1), src + 6 * args->src_stride + 0), w, acc0_6);
     acc0_7 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps((__mmask16)((1u << 3) - 1), src + 7 * args->src_stride + 0), w, acc0_7);
+    w = _mm512_loadu_ps(wei + 0);
     acc0_8 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps((__mmask16)((1u << 3) - 1), src + 8 * args->src_stride + 0), w, acc0_8);
     acc0_9 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps((__mmask16)((1u << 3) - 1), src + 9 * args->src_stride + 0), w, acc0_9);
     acc0_10 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps((__mmask16)((1u << 3) - 1), src + 10 * args->src_stride + 0), w, acc0_10);
@@ -654,6 +656,7 @@ void variant_1x24_dot(const convjit::conv1d_args* args) {
     acc0_13 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps((__mmask16)((1u << 3) - 1), src + 13 * args->src_stride + 0), w, acc0_13);
     acc0_14 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps((__mmask16)((1u << 3) - 1), src + 14 * args->src_stride + 0), w, acc0_14);
     acc0_15 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps((__mmask16)((1u << 3) - 1), src + 15 * args->src_stride + 0), w, acc0_15);
+    w = _mm512_loadu_ps(wei + 0);
     acc0_16 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps((__mmask16)((1u << 3) - 1), src + 16 * args->src_stride + 0), w, acc0_16);
     acc0_17 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps((__mmask16)((1u << 3) - 1), src + 17 * args->src_stride + 0), w, acc0_17);
     acc0_18 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps((__mmask16)((1u << 3) - 1), src + 18 * args->src_stride + 0), w, acc0_18);

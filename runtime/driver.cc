@@ -705,8 +705,9 @@ void run_dot_tiles(const kernel& k, const float* packed_weight, const float* bia
   const std::int64_t row_parts = block_parts_for(threads, s.groups * tiles, row_blocks);
   threads = int(std::clamp<std::int64_t>(threads, 1, s.groups * tiles * row_parts));
   run_team(threads, [&] {
-    // Uninitialized: the kernels write each before they read it (zeroing
-    // them cost seed.depthwise_k49 a sixth of its driver time).
+    // Uninitialized: each float is written before it is read, a column by
+    // find_columns, a sum by its kernel (zeroing them cost seed.depthwise_k49
+    // a sixth of its driver time).
     const auto column_data = std::make_unique_for_overwrite<float[]>(tile_floats);
     const auto sums = std::make_unique_for_overwrite<float[]>(std::size_t(p.dot_rows * p.dot_ur));
     // Zeroed once, not a call (a `rep stos`): run_blocks sets what dot kernels read.

@@ -49,8 +49,9 @@ case "${1:-}" in
       echo "build.sh: tests with CONVJIT_MAX_ISA=$cap"
       CONVJIT_MAX_ISA=$cap ctest --test-dir build -j2 --output-on-failure -E 'bench_cli_test|sweep_test'
     done
-    # The baselines (libtorch, oneDNN) are not built with the sanitizers; of the
-    # JIT sweep's eight shards one (270 layers, every ISA) runs sanitized.
+    # The baselines (libtorch, oneDNN) and the AOT sweep (tests/CMakeLists.txt)
+    # are not built with the sanitizers; of the JIT sweep's eight shards one
+    # (270 layers, every ISA) runs sanitized.
     build build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONVJIT_SANITIZE=address,undefined \
       -DCONVJIT_BUILD_BENCH=OFF
     ctest --test-dir build-sanitize -j2 --output-on-failure -E 'jit_sweep_test.*/[1-7]$'

@@ -14,6 +14,8 @@
 #include <cstddef>
 #include <type_traits>
 
+#include "generator/kernel_abi.h"
+
 namespace convjit {
 namespace {
 
@@ -41,47 +43,14 @@ Vmm vmm(int index) {
 
 }  // namespace
 
-std::size_t xbyak_kernel::code_capacity(const kernel_plan& plan) {
-  // At most 10 bytes an instruction (EVEX with a 32-bit displacement), 16 of alignment.
-  std::size_t bytes = 0;
-  for (const auto& v : plan.variants()) {
-    // A sliding tile's FMAs may each shift their input first, after its loads.
-    const std::size_t per_tap = std::size_t(v.ur) * (plan.slide_src ? 2 : 1) + v.rows + std::size_t(v.rows) * v.ur;
-    // Start, fold, lane sum, bias, store (and a streaming store, a row add).
-    const std::size_t per_accumulator = 12 + std::size_t(v.sums) * 2 + (plan.streams(v) ? 2 : 0);
-    // A column tile's broadcasts take two instructions on AVX2, its channels two pointer adds.
-    const std::size_t step = v.row_vectors ? plan.channel_step(v).size()
-                             : v.dot       ? per_tap * std::size_t(v.channel_unroll)
-                             : v.columns ? 2 * plan.channel_step(v).size() + 2 * std::size_t(v.channel_unroll)
-                                         : per_tap * std::size_t(plan.spec.kernel_size);
-    // Trailing columns: per tap a weight vector and an FMA (two on AVX2) a column; a load and store each.
-    const std::size_t trailing = std::size_t(v.trailing) * (2 * std::size_t(plan.spec.kernel_size) + 2) +
-                                 (v.trailing > 0 ? plan.spec.kernel_size + 2 : 0);
-    // An edge op's vector: up to three instructions a lane, and a clear.
-    std::size_t edge = 0;
-    if (v.edge != row_edge::none)
-      for (const auto& op : plan.channel_step(v)) edge += op.edge ? 3 * std::size_t(plan.vlen) + 2 : 0;
-    // A masked last vector: the output so far loaded again, the stores again
-    // (AVX2's branch), the mask.
-    const std::size_t masked =
-        plan.masks_last_vector(v)
-            ? (plan.adds_at_run_time(v) ? std::size_t(v.rows) * (v.ur + 1) : 0) + std::size_t(v.rows) * (v.ur + 1) + 12
-            : 0;
-    bytes += (step + trailing + edge + masked + per_accumulator * v.accumulator_rows() * v.ur +
-              (plan.slide_src ? plan.slide_sources(v.ur) : 0) + 64) *
-                 10 + 16;
-  }
-  return (bytes + 4095) / 4096 * 4096;
-}
-
-xbyak_kernel::xbyak_kernel(const kernel_plan& plan) : CodeGenerator(code_capacity(plan), DontSetProtectRWE) {
+xbyak_kernel::xbyak_kernel(const kernel_plan& plan, std::uint8_t* buffer, std::size_t capacity)
+    : CodeGenerator(capacity, buffer) {
   for (const auto& v : plan.variants()) {
     align(16);
     entries_.push_back(getSize());
     if (plan.target == isa::avx512) generate<Zmm>(plan, v);
     else generate<Ymm>(plan, v);
   }
-  setProtectModeRE();  // W^X: writable while emitting, executable after
 }
 
 template <class Vmm>

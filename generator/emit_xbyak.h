@@ -4,26 +4,24 @@
 
 #include <xbyak/xbyak.h>
 
-#include "generator/kernel_abi.h"
 #include "generator/plan.h"
 
 namespace convjit {
 
 /** Emits, in its constructor, every kernel variant of `plan` (plan.variants())
- * into one code buffer: each fully unrolled over the taps and its register
+ * into the caller's buffer: each fully unrolled over the taps and its register
  * tile, a loop over the input channels, every offset an immediate, bias fused
- * into the accumulator initialisation. The code is made read/execute-only
- * before the constructor returns (W^X). Walks the plan and decides nothing.
- * Throws Xbyak::Error if the assembler fails. */
+ * into the accumulator initialisation. Every jump and constant is
+ * rip-relative, so the bytes run wherever they are copied; making them
+ * executable is the caller's. Walks the plan and decides nothing. Throws
+ * Xbyak::Error if the assembler fails, ERR_CODE_IS_TOO_BIG if the code
+ * outgrows the buffer. */
 class xbyak_kernel : public Xbyak::CodeGenerator {
  public:
-  explicit xbyak_kernel(const kernel_plan& plan);
+  xbyak_kernel(const kernel_plan& plan, std::uint8_t* buffer, std::size_t capacity);
 
-  /** Entry point of variant i, and where its code starts in getCode(). */
-  conv1d_kernel_fn function(std::size_t i) const {
-    return reinterpret_cast<conv1d_kernel_fn>(const_cast<std::uint8_t*>(getCode()) + entries_[i]);
-  }
-  std::size_t entry_offset(std::size_t i) const { return entries_[i]; }
+  /** Where each variant's code starts in getCode(), in plan.variants() order. */
+  const std::vector<std::size_t>& entry_offsets() const { return entries_; }
 
  private:
   template <class Vmm>
@@ -32,8 +30,6 @@ class xbyak_kernel : public Xbyak::CodeGenerator {
    * lane 0 of register result[i]. */
   template <class Vmm>
   void sum_lanes(const kernel_plan& plan, const kernel_plan::variant& v, std::vector<int>& result);
-
-  static std::size_t code_capacity(const kernel_plan& plan);
 
   std::vector<std::size_t> entries_;
 };

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -22,7 +23,7 @@ struct kernel {
   std::string name;
   std::optional<kernel_plan> plan;
   std::vector<conv1d_kernel_fn> entries;     // by plan->variant_index(rows, ur, compact, dot)
-  std::vector<std::uint8_t> code;            // machine code, for dumps and `convjit asm`
+  std::span<const std::uint8_t> code;        // machine code (in owner), for dumps and `convjit asm`
   std::vector<std::size_t> entry_offsets;    // where each entry starts in `code`
   double build_us = 0;                       // planning and generation
   std::shared_ptr<const void> owner;         // the code's memory

@@ -69,6 +69,7 @@ jit_state& the_jit() {
 // Removes a kernel's code from the JIT when the kernel goes.
 struct llvm_code {
   llvm::orc::ResourceTrackerSP tracker;
+  std::vector<std::uint8_t> object;  // the object file, for dumps and `convjit asm`
   ~llvm_code() {
     if (auto error = tracker->remove()) llvm::consumeError(std::move(error));
   }
@@ -124,11 +125,12 @@ std::shared_ptr<const kernel> build_llvm_kernel(const kernel_plan& plan, std::st
     for (auto it = state.objects.begin(); it != state.objects.end(); ++it)
       // The buffer is named after the module; "<plan>_1" must not take "<plan>_12"'s.
       if (it->first.rfind(prefix, 0) == 0 && !std::isdigit(static_cast<unsigned char>(it->first[prefix.size()]))) {
-        k->code = std::move(it->second);
+        code->object = std::move(it->second);
         state.objects.erase(it);
         break;
       }
   }
+  k->code = code->object;
   k->owner = code;
   k->build_us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
   dump_code(k->name, ".o", k->code);

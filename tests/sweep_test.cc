@@ -26,6 +26,7 @@
 #include "runtime/driver.h"
 #include "runtime/kernel.h"
 #include "runtime/reference.h"
+#include "runtime/xbyak_jit.h"
 #include "tests/backend_configs.h"
 #include "tests/random_layers.h"
 
@@ -431,6 +432,17 @@ TEST(stream_test, large_outputs_match_reference) {
   const kernel_plan dense = *make_plan(parse_spec("Conv1d(512, 512, 3, padding=1)"), isa::avx512, nullptr);
   std::vector<float> storage(std::size_t(512 * 32768) + 16);
   EXPECT_FALSE(streams_output(dense, {1, 512, 32768}, aligned_span(storage, std::size_t(512 * 32768)).data()));
+}
+
+// A kernel of more code than the Xbyak JIT's first scratch (256 KiB,
+// runtime/xbyak_jit.cc) is emitted again into a larger one.
+TEST(large_code_test, kernels_past_the_first_scratch_match_reference) {
+  const conv1d_spec s = parse_spec("Conv1d(64, 64, 64, padding=100, padding_mode='reflect')");
+  EXPECT_GT(build_xbyak_kernel(*make_plan(s, isa::avx512, nullptr))->code.size(), std::size_t{1} << 18);
+  const auto configs = configs_of({backend::xbyak});
+  if (configs.empty()) GTEST_SKIP() << "this host has no ISA the Xbyak backend generates for";
+  std::mt19937 rng(29);
+  ASSERT_NO_FATAL_FAILURE(check_layer_on(s, {2, 64, 300}, rng, configs));
 }
 
 // Layers with large weights, or short reductions, run tiles in groups that

@@ -544,29 +544,32 @@ void xbyak_kernel::generate(const kernel_plan& p, const kernel_plan::variant& v)
 
 template <class Vmm>
 void xbyak_kernel::sum_lanes(const kernel_plan& p, const kernel_plan::variant& v, std::vector<int>& result) {
-  // A packed vector: accumulator ids[b] in its b-th block of `width` lanes.
+  // A packed vector: accumulator ids[b] in its b-th block of lanes (at most
+  // 4 blocks, one a 128-bit quarter). Arrays: codegen is allocation-bound here.
   struct packed {
     int reg;
-    std::vector<int> ids;
+    std::array<int, 4> ids;
+    int blocks;
   };
   std::vector<packed> level;
-  for (int id = 0; id < v.rows * v.ur; ++id) level.push_back({v.acc_register(id / v.ur, id % v.ur), {id}});
+  level.reserve(std::size_t(v.rows * v.ur));
+  for (int id = 0; id < v.rows * v.ur; ++id) level.push_back({v.acc_register(id / v.ur, id % v.ur), {id}, 1});
   // Free after the steps: the weight and the first input register.
   const int t = v.weight, u = v.first_src;
   // Pairs vectors (the last of an odd count with itself) into one of
   // half-width blocks: a's blocks, then b's.
   auto pair_up = [&](auto&& shuffle) {
-    std::vector<packed> next;
-    for (std::size_t i = 0; i < level.size(); i += 2) {
-      const packed& a = level[i];
+    std::size_t joined = 0;  // level[joined] is written after level[2 * joined] and the next are read
+    for (std::size_t i = 0; i < level.size(); i += 2, ++joined) {
+      packed a = level[i];
       const packed& b = level[std::min(i + 1, level.size() - 1)];
       shuffle(a.reg, b.reg);
       vaddps(Vmm(a.reg), Vmm(t), Vmm(u));
-      packed joined{a.reg, a.ids};
-      joined.ids.insert(joined.ids.end(), b.ids.begin(), b.ids.end());
-      next.push_back(joined);
+      for (int k = 0; k < b.blocks; ++k) a.ids[std::size_t(a.blocks + k)] = b.ids[std::size_t(k)];
+      a.blocks += b.blocks;
+      level[joined] = a;
     }
-    level = next;
+    level.resize(joined);
   };
   if constexpr (std::is_same_v<Vmm, Zmm>) {
     // 16 -> 8 lanes: 256-bit halves; 8 -> 4: 128-bit quarters, one accumulator each.

@@ -20,13 +20,17 @@ constexpr std::int64_t kMaxDisplacementBytes = std::numeric_limits<std::int32_t>
 constexpr int kChainsInFlight = 8;
 // Bytes a tile's input and a block's weights may take in one call before the
 // input channels are split over calls, each after the first adding to the
-// output again. More than the 48 KiB of L1 the CPUs this targets have: L2
-// streams a call's input rows well, and the split's extra passes over the
-// output cost more (at 32 KiB, measured on Zen 5 with conv1d_bench medians,
-// five rounds alternating: whisper.conv2 11.2-12.4 ms instead of 12.1-13.8,
-// wav2vec2.conv3 3.06-3.24 instead of 3.36-3.71, conformer.pointwise
-// 1.17-1.27 instead of 1.21-1.43; the other layers within noise).
-constexpr std::int64_t kChannelBlockBytes = 64 * 1024;
+// output again. Several times the 32-48 KiB of L1 the CPUs this targets have:
+// L2 streams a call's input rows well, and the split's extra passes over the
+// output cost more. Measured against 32 KiB on Zen 5 with 64 (conv1d_bench
+// medians, five rounds alternating: whisper.conv2 11.2-12.4 ms instead of
+// 12.1-13.8, wav2vec2.conv3 3.06-3.24 instead of 3.36-3.71,
+// conformer.pointwise 1.17-1.27 instead of 1.21-1.43), then against 64 KiB on
+// Zen 4 with 128 (`convjit bench`, three rounds alternating, GFLOP/s): tcn.d32
+// 109-110 -> 111-113, tcn.d512 107-108 -> 109-111, wav2vec2.conv3 and conv6
+// 108 -> 109.5-110.5, whisper.conv2 and wav2vec2.conv1 within noise. At 256
+// wav2vec2.conv6, its channels whole, fell to 86.
+constexpr std::int64_t kChannelBlockBytes = 128 * 1024;
 // Weights beyond this share of L2 (2 MiB a core) leave it as a tile's input
 // and output stream through, so kWeightReuseTiles tiles are grouped to reuse
 // them (their input stays in L2 too). Smaller weights stay in L2 anyway;

@@ -342,6 +342,8 @@ std::string emit_variant(const kernel_plan& p, const kernel_plan::variant& v, co
             : fmt::format("{} vector(s) of {} positions{}{}{}{}{}", v.ur, p.vlen, v.compact ? ", reading a tap-segment window" : "",
                           v.edge == row_edge::left    ? ", a row's first, padding its left end"
                           : v.edge == row_edge::right ? ", a row's last, padding its right end"
+                          : v.skip_first > 0 ? fmt::format(", leaving out its first {} tap(s), which read only padding", v.skip_first)
+                          : v.skip_last > 0  ? fmt::format(", leaving out its last {} tap(s), which read only padding", v.skip_last)
                                                       : "",
                           p.adds_at_run_time(v) ? ", or adding to the output" : "",
                           p.streams(v) ? ", stored past the caches when args->stream" : "",

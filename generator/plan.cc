@@ -224,6 +224,16 @@ std::vector<kernel_plan::variant> kernel_plan::variants() const {
         if (!slide_src) all.back().edge_scratch = src_in_registers ? weight_register() : weight_register() + 2;
         all.back().edge = side;
       }
+  // Whole compact tiles leaving out taps that read only padding, per block:
+  // the position tile's registers.
+  for (int rows : {oc_block, oc_tail})
+    for (const row_edge side : {row_edge::left, row_edge::right})
+      for (int skipped : piece_counts(side == row_edge::left ? padding_taps_left : padding_taps_right)) {
+        if (rows == 0) continue;
+        const int sums = partial_sums(rows * ur_w, rows * ur_w, spec.kernel_size - skipped);
+        all.push_back({rows, ur_w, true, sums, false, false, false, ur_w, src_register(0), weight_register()});
+        (side == row_edge::left ? all.back().skip_first : all.back().skip_last) = skipped;
+      }
   return all;
 }
 
@@ -231,6 +241,8 @@ std::string kernel_plan::variant::name() const {
   if (columns) return fmt::format("{}x{}_columns{}", rows, ur, compact ? "_compact" : "");
   if (trailing > 0) return fmt::format("{}x{}_trailing{}", rows, ur, trailing);
   if (edge != row_edge::none) return fmt::format("{}x{}_{}_edge", rows, ur, edge == row_edge::left ? "left" : "right");
+  if (skip_first > 0) return fmt::format("{}x{}_compact_skip_first{}", rows, ur, skip_first);
+  if (skip_last > 0) return fmt::format("{}x{}_compact_skip_last{}", rows, ur, skip_last);
   return fmt::format("{}x{}{}", rows, ur, compact ? "_compact" : dot ? "_dot" : lanes ? "_lanes" : "");
 }
 
@@ -397,7 +409,7 @@ std::vector<kernel_plan::step_op> kernel_plan::channel_step(const variant& v) co
     ops.insert(ops.end(), taps_ops.begin(), taps_ops.end());
     return edge_ops(v, std::move(ops));
   }
-  for (int k = 0; k < int(spec.kernel_size); ++k) {
+  for (int k = v.skip_first; k < int(spec.kernel_size) - v.skip_last; ++k) {
     // A compact window holds tap k's inputs at k * tile_width(): no phases.
     const int phase = v.compact ? 0 : taps[std::size_t(k)].phase;
     const std::int64_t offset = v.compact ? std::int64_t(k) * tile_width() : taps[std::size_t(k)].offset;
@@ -538,7 +550,10 @@ std::string kernel_plan::describe() const {
                      stream_stores ? ", outputs beyond the caches stored past them" : "",
                      src_in_registers ? "" : slide_src ? ", src sliding through registers" : ", src from memory",
                      edge_tiles ? ", edge tiles padding in place" : "",
-                     compact_windows ? "tap-segment windows"
+                     compact_windows ? fmt::format("tap-segment windows{}",
+                                                   padding_taps_left + padding_taps_right == 0 ? ""
+                                                   : fmt::format(" (padding taps left out: up to {} first, {} last)",
+                                                                 padding_taps_left, padding_taps_right))
                                      : fmt::format("{} phase{}", spec.stride, spec.stride == 1 ? "" : "s"),
                      vector_registers_used(), vector_registers(target),
                      dot_rows ? fmt::format("; short outputs: dot tile {} oc x {} positions of {} floats{}{}{}{}", dot_rows,
@@ -738,6 +753,20 @@ std::optional<kernel_plan> make_plan(const conv1d_spec& spec, isa target, std::s
   if (plan.edge_tiles)
     plan.first_edge_variant =
         int(plan.variants().size() - (1 + plan.position_urs().size()) * (plan.oc_tail > 0 ? 2 : 1));
+  // Tap k of a whole tile from output 0 reads only left padding when its
+  // last input, (tile_width() - 1) * stride + k * dilation - pad_left, is
+  // below 0; by the output-length formula the last whole tile's tap K - b
+  // reads only right padding at most when (b - 1) * dilation < pad_right -
+  // (tile_width() - 1) * stride.
+  if (plan.compact_windows && !plan.depthwise && spec.mode == padding_mode::zeros) {
+    auto padding_taps = [&](std::int64_t pad) {
+      const std::int64_t room = pad - (plan.tile_width() - 1) * spec.stride;
+      return room > 0 ? int(std::min((room - 1) / spec.dilation + 1, spec.kernel_size - 1)) : 0;
+    };
+    plan.first_skipping_variant = int(plan.variants().size());
+    plan.padding_taps_left = padding_taps(spec.pad_left());
+    plan.padding_taps_right = padding_taps(spec.pad_right());
+  }
   const std::int64_t reach = (plan.taps.back().offset + plan.tile_width()) * std::int64_t{sizeof(float)};
   if (reach > kMaxDisplacementBytes || plan.window_row_floats() * cin_g > (std::int64_t{1} << 28))
     return decline(fmt::format("the receptive field ({} positions) is too wide for the kernel's addressing",

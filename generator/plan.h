@@ -182,6 +182,16 @@ struct kernel_plan {
    * rows, then oc_tail): the left one, then the right ones by position_urs(). */
   bool edge_tiles = false;
   int first_edge_variant = 0;
+  /** Taps a whole tile with a tap-segment window leaves out where they read
+   * only zero padding: its first taps near the row's left end, its last near
+   * the right end, up to this many at each (fewer than K), as counts of
+   * piece_counts() (1, 2, 4.. and the most), the driver taking the largest
+   * that fits a tile; the window's segments for them are zeros, so the tile
+   * computes the same sums with fewer FMAs (tcn.d512: a sixth of its outputs
+   * read a padding segment). Variants per block, from first_skipping_variant:
+   * the left counts, then the right ones. */
+  int padding_taps_left = 0, padding_taps_right = 0;
+  int first_skipping_variant = 0;
 
   int tile_width() const { return ur_w * vlen; }
   /** Phases other than 0 the taps read: each needs a register for its offset. */
@@ -216,6 +226,7 @@ struct kernel_plan {
      * shifted. Sliding plans (AVX-512 only) have none. */
     int edge_scratch = 0;
     row_edge edge = row_edge::none;  // an edge variant (edge_tiles): the row end its call reads across
+    int skip_first = 0, skip_last = 0;  // taps a compact whole tile leaves out (padding_taps_left, _right)
     int trailing = 0;        // a whole position tile's trailing columns (trailing_columns), adding to conv1d_args::columns
     int first_trailing = 0;  // trailing column j's accumulator: first_trailing + j
     int row_vectors = 0;     // a dot tile with rows in lanes (dot_rows_in_lanes): the vectors its rows take, else 0
@@ -328,9 +339,10 @@ struct kernel_plan {
   bool streams(const variant& v) const { return stream_stores && !v.dot && !v.lanes && !v.columns; }
   /** Whether variant v masks its last vector's stores (and loads of the
    * output so far) to conv1d_args::last_lanes when set: position tiles but
-   * the edge and trailing ones, whose last vectors are always whole. */
+   * the edge, trailing and skipping ones, whose last vectors are always whole. */
   bool masks_last_vector(const variant& v) const {
-    return !v.dot && !v.lanes && !v.columns && v.edge == row_edge::none && v.trailing == 0;
+    return !v.dot && !v.lanes && !v.columns && v.edge == row_edge::none && v.trailing == 0 && v.skip_first == 0 &&
+           v.skip_last == 0;
   }
   /** Lane l of the vector an edge variant's op reads at `offset`: the input
    * at that position of the row, or the padding mode's value for it. */
@@ -339,6 +351,13 @@ struct kernel_plan {
   int edge_variant_index(row_edge side, int rows, int ur) const {
     const int per_block = 1 + position_place(ur_w) + 1;  // the left one, then the right ones
     return first_edge_variant + (rows == oc_block ? 0 : per_block) + (side == row_edge::left ? 0 : 1 + position_place(ur));
+  }
+  /** The whole compact tile of `rows` that leaves out `skipped` (of
+   * piece_counts(padding_taps_left or _right)) taps at the `side` end. */
+  int skipping_variant_index(row_edge side, int rows, int skipped) const {
+    const int lefts = int(piece_counts(padding_taps_left).size()), rights = int(piece_counts(padding_taps_right).size());
+    return first_skipping_variant + (rows == oc_block ? 0 : lefts + rights) +
+           (side == row_edge::left ? piece_place(padding_taps_left, skipped) : lefts + piece_place(padding_taps_right, skipped));
   }
   /** Where `count` is in position_urs(). */
   int position_place(int count) const { return tiles_in_pieces() ? piece_place(ur_w, count) : count - 1; }

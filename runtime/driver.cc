@@ -345,15 +345,21 @@ struct window_row_runs {
   }
 };
 
+// The taps a whole tile with a tap-segment window leaves out
+// (kernel_plan::padding_taps_left, _right): its first or its last, or none.
+struct skipped_taps {
+  int first = 0, last = 0;
+};
+
 // The input a windowed tile reads for input channels [first_channel,
 // first_channel + channels), in the plan's layout: per channel, `stride` phase
 // rows (phase r: positions first + r + m * stride), or K tap segments (tap k:
 // positions first + k * dilation + m * stride), from input position `first`.
 // Only the first `filled` floats of each row: the last tile's kernels read no
-// further.
+// further; and no segments of the taps its variant leaves out.
 void build_window(const kernel_plan& p, const float* src_rows, std::int64_t l_in, std::int64_t first,
                   std::int64_t first_channel, std::int64_t channels, std::int64_t phase_length, std::int64_t filled,
-                  float* window) {
+                  skipped_taps skipped, float* window) {
   const conv1d_spec& s = p.spec;
   const std::int64_t rows = p.compact_windows ? s.kernel_size : s.stride;
   const std::int64_t length = p.compact_windows ? p.tile_width() : phase_length;
@@ -368,7 +374,7 @@ void build_window(const kernel_plan& p, const float* src_rows, std::int64_t l_in
   }
   const copy_function copy = copy_for(p.target);
   const strided_copy_function copy_every = strided_copy_for(p.target);
-  for (std::int64_t r = 0; r < rows; ++r) {
+  for (std::int64_t r = skipped.first; r < rows - skipped.last; ++r) {
     const window_row_runs runs(s, l_in, first + (p.compact_windows ? r * s.dilation : r), s.stride, std::min(filled, length));
     for (std::int64_t c = 0; c < channels; ++c)
       runs.fill(s, src_rows + (first_channel + c) * l_in, l_in, window + (c * rows + r) * length, copy, copy_every);
@@ -1067,6 +1073,31 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
     if (right_edge) edge_entries[tail][1] = k.entries[std::size_t(p.edge_variant_index(row_edge::right, rows, last_ur))];
   }
 
+  // Whole windowed tiles whose first or last taps read only zero padding
+  // leave them out (kernel_plan::padding_taps_left, _right): their variants
+  // [tail block][left, right] by count.
+  std::vector<conv1d_kernel_fn> skipping_entries[2][2];
+  for (int tail = 0; tail < 2; ++tail) {
+    const int rows = tail ? p.oc_tail : p.oc_block;
+    for (const row_edge side : {row_edge::left, row_edge::right})
+      if (rows > 0)
+        skipping_entries[tail][side == row_edge::right] = entries_by_count(
+            k, kernel_plan::piece_counts(side == row_edge::left ? p.padding_taps_left : p.padding_taps_right),
+            [&](int skipped) { return p.skipping_variant_index(side, rows, skipped); });
+  }
+  // The taps a whole windowed tile leaves out, at one end: the most a variant
+  // can of those that read only padding.
+  auto padding_taps = [&](std::int64_t tile) -> skipped_taps {
+    if (p.padding_taps_left + p.padding_taps_right == 0) return {};
+    const std::int64_t first = p.window_first(tile);
+    const std::int64_t before = -(first + (tile_width - 1) * s.stride);      // tap k reads only padding: k * dilation < before
+    const std::int64_t past = first + (s.kernel_size - 1) * s.dilation - in.l;  // tap K - b: (b - 1) * dilation <= past
+    const int left = before > 0 ? int(std::min<std::int64_t>((before - 1) / s.dilation + 1, p.padding_taps_left)) : 0;
+    const int right = past >= 0 ? int(std::min<std::int64_t>(past / s.dilation + 1, p.padding_taps_right)) : 0;
+    if (right > left) return {0, kernel_plan::piece_for(p.padding_taps_right, right)};
+    return {left > 0 ? kernel_plan::piece_for(p.padding_taps_left, left) : 0, 0};
+  };
+
   const copy_function copy_row = copy_for(p.target);
   const std::int64_t channel_blocks = cin_g == 0 ? 1 : cin_g / p.ic_block;  // no input channels: the bias
   // A window's place per tile: the last tile's rows may be longer (trailing columns).
@@ -1098,6 +1129,7 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
     std::vector<conv1d_args> args(std::size_t(p.tile_group));
     std::vector<char> windowed(std::size_t(p.tile_group));
     std::vector<row_edge> edges(std::size_t(p.tile_group));
+    std::vector<skipped_taps> skips(std::size_t(p.tile_group));
     // Each thread takes a contiguous share of the items, as a static schedule
     // would, and runs them tile_group at a time.
     const int team = omp_get_num_threads(), thread = omp_get_thread_num();
@@ -1124,6 +1156,7 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
                    : tile == last_tile && right_edge ? row_edge::right
                                                        : row_edge::none;
         windowed[j] = windowed[j] && edges[j] == row_edge::none;
+        skips[j] = windowed[j] && tile != last_tile ? padding_taps(tile) : skipped_taps{};
         args[j].src_wrap = edges[j] == row_edge::left ? in.l : -in.l;  // circular padding's wrap
         const std::int64_t phase_length = tile == last_tile ? last_phase_length : window_phase_length;
         args[j].src_stride = !windowed[j] ? in.l : p.compact_windows ? window_row_floats : phase_length * s.stride;
@@ -1151,7 +1184,7 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
             args[j].src = window.data() + j * window_floats;
             build_window(p, src_rows, in.l, p.window_first(tile) - (last ? moved_back * s.stride : 0), c, p.ic_block,
                          last ? last_phase_length : window_phase_length, last ? last_window_row : window_phase_length,
-                         window.data() + j * window_floats);
+                         skips[j], window.data() + j * window_floats);
           } else {  // a left edge tile's src is the row's start
             args[j].src = src_rows + c * in.l +
                           (edges[j] == row_edge::left ? 0 : tile * tile_width - (tile == last_tile ? moved_back : 0) - pad_left);
@@ -1200,6 +1233,9 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
             }
             if (edges[j] != row_edge::none) {
               edge_entries[tail_block][edges[j] == row_edge::right](&a);
+            } else if (skips[j].first + skips[j].last > 0) {
+              const bool right = skips[j].last > 0;
+              skipping_entries[tail_block][right][std::size_t((right ? skips[j].last : skips[j].first) - 1)](&a);
             } else if (last && trailing) {
               a.columns = columns.data() + b * std::size_t(column_floats);
               trailing_entries[tail_block][std::size_t(last_columns - 1)](&a);

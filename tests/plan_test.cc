@@ -611,6 +611,59 @@ TEST(plan_test, edge_lanes_apply_the_padding_mode) {
   EXPECT_FALSE(plan_of("Conv1d(5, 8, 3, stride=2, padding=1)", isa::avx512).edge_tiles);
 }
 
+// Whole tiles with tap-segment windows and zero padding leave out the taps
+// that read only padding: up to as many as tile 0's first taps (left), and
+// as the last whole tile's last taps for any input length (right), fewer
+// than K; each such variant computes the other taps, no others.
+TEST(plan_test, padding_taps_left_out_read_only_padding) {
+  using kind = kernel_plan::step_op::kind;
+  for (const char* text : {"Conv1d(128, 128, 3, padding=512, dilation=512)", "Conv1d(8, 12, 9, padding=640, dilation=100)",
+                           "Conv1d(3, 2, 2, stride=3, padding=60, dilation=60)", "Conv1d(6, 9, 4, padding='same', dilation=101)",
+                           "Conv1d(12, 20, 3, padding=20, dilation=200)"})
+    for (isa target : {isa::avx512, isa::avx2, isa::scalar}) {
+      SCOPED_TRACE(std::string(text) + " on " + std::string(isa_name(target)));
+      const kernel_plan p = plan_of(text, target);
+      ASSERT_TRUE(p.compact_windows);
+      const conv1d_spec& s = p.spec;
+      const std::int64_t w = p.tile_width(), k_size = s.kernel_size;
+      int left = 0, right = 0;
+      while (left + 1 < k_size && (w - 1) * s.stride + left * s.dilation - s.pad_left() < 0) ++left;
+      for (std::int64_t l_in = 1; l_in < 4 * s.receptive_field(); ++l_in) {
+        const std::int64_t padded = l_in + s.pad_left() + s.pad_right();
+        if (padded < s.receptive_field() || (padded - s.receptive_field()) / s.stride + 1 < w) continue;
+        const std::int64_t l_out = (padded - s.receptive_field()) / s.stride + 1;
+        const std::int64_t first = (l_out / w - 1) * w * s.stride - s.pad_left();  // the last whole tile's window
+        int skipped = 0;
+        while (skipped + 1 < k_size && first + (k_size - 1 - skipped) * s.dilation >= l_in) ++skipped;
+        right = std::max(right, skipped);
+      }
+      EXPECT_EQ(p.padding_taps_left, left);
+      EXPECT_EQ(p.padding_taps_right, right);
+      int skipping = 0;
+      const std::vector<kernel_plan::variant> variants = p.variants();
+      for (const auto& v : variants) {
+        if (v.skip_first + v.skip_last == 0) continue;
+        ++skipping;
+        EXPECT_TRUE(v.compact && v.ur == p.ur_w && v.skip_first * v.skip_last == 0) << v.name();
+        EXPECT_EQ(p.skipping_variant_index(v.skip_first ? row_edge::left : row_edge::right, v.rows,
+                                           std::max(v.skip_first, v.skip_last)),
+                  &v - variants.data())
+            << v.name();
+        std::set<std::int64_t> offsets;  // the taps' segments read
+        for (const auto& op : p.channel_step(v))
+          if (op.what == kind::load_src || op.what == kind::fma_from_memory) offsets.insert(op.offset / w);
+        std::set<std::int64_t> expected;
+        for (std::int64_t k = v.skip_first; k < k_size - v.skip_last; ++k) expected.insert(k);
+        EXPECT_EQ(offsets, expected) << v.name();
+      }
+      const int per_block = int(kernel_plan::piece_counts(left).size() + kernel_plan::piece_counts(right).size());
+      EXPECT_EQ(skipping, per_block * (p.oc_tail > 0 ? 2 : 1));
+    }
+  // Other padding modes read values, not zeros; narrow padding leaves every tap a tile's input.
+  EXPECT_EQ(plan_of("Conv1d(128, 128, 3, padding=512, dilation=512, padding_mode='reflect')", isa::avx512).padding_taps_left, 0);
+  EXPECT_EQ(plan_of("Conv1d(128, 128, 3, padding=32, dilation=32)", isa::avx512).padding_taps_left, 0);
+}
+
 // The sliding depthwise tile (stride 1, AVX-512): its whole input vectors
 // loaded first, once each, never past the tile's reach; then each (position,
 // tap) FMA once, reading its tap's input from those registers (itself, or a

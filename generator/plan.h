@@ -186,10 +186,11 @@ struct kernel_plan {
    * only zero padding: its first taps near the row's left end, its last near
    * the right end, up to this many at each (fewer than K), as counts of
    * piece_counts() (1, 2, 4.. and the most), the driver taking the largest
-   * that fits a tile; the window's segments for them are zeros, so the tile
-   * computes the same sums with fewer FMAs (tcn.d512: a sixth of its outputs
-   * read a padding segment). Variants per block, from first_skipping_variant:
-   * the left counts, then the right ones. */
+   * that fits a tile; those taps' inputs are all zeros, so the tile computes
+   * the same sums with fewer FMAs and the driver fills no window segments for
+   * them (tcn.d512: a quarter of its outputs have a tap in the padding).
+   * Variants per block, from first_skipping_variant: the left counts, then
+   * the right ones. */
   int padding_taps_left = 0, padding_taps_right = 0;
   int first_skipping_variant = 0;
 

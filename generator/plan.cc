@@ -535,6 +535,17 @@ kernel_plan::tile_range kernel_plan::in_place_tiles(std::int64_t l_in, std::int6
   return {first, std::max(first, end)};
 }
 
+kernel_plan::skipped_taps kernel_plan::padding_taps_of(std::int64_t tile, std::int64_t l_in) const {
+  if (padding_taps_left + padding_taps_right == 0) return {};
+  const std::int64_t first = window_first(tile);
+  const std::int64_t before = -(first + (tile_width() - 1) * spec.stride);           // tap k: k * dilation < before
+  const std::int64_t past = first + (spec.kernel_size - 1) * spec.dilation - l_in;  // tap K - b: (b - 1) * dilation <= past
+  const int left = before > 0 ? int(std::min<std::int64_t>((before - 1) / spec.dilation + 1, padding_taps_left)) : 0;
+  const int right = past >= 0 ? int(std::min<std::int64_t>(past / spec.dilation + 1, padding_taps_right)) : 0;
+  if (right > left) return {0, piece_for(padding_taps_right, right)};
+  return {left > 0 ? piece_for(padding_taps_left, left) : 0, 0};
+}
+
 std::int64_t kernel_plan::window_phase_length() const {
   return tile_width() + (spec.kernel_size - 1) * spec.dilation / spec.stride;
 }

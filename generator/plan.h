@@ -438,6 +438,13 @@ struct kernel_plan {
     const tile_range middle = in_place_tiles(l_in, l_out);
     return tile >= middle.first && tile < middle.end;
   }
+  /** The taps whole tile `tile` (windowed, input length l_in) leaves out at
+   * one end: the most a skipping variant can of its first taps, or of its
+   * last, that read only padding; both 0 when none or no variant does. */
+  struct skipped_taps {
+    int first = 0, last = 0;
+  };
+  skipped_taps padding_taps_of(std::int64_t tile, std::int64_t l_in) const;
   /** Input positions a windowed tile reads: [first, first + window_length()). */
   std::int64_t window_first(std::int64_t tile) const { return tile * tile_width() * spec.stride - spec.pad_left(); }
   /** Floats per phase row of a phase window, and per input channel of the

@@ -345,12 +345,6 @@ struct window_row_runs {
   }
 };
 
-// The taps a whole tile with a tap-segment window leaves out
-// (kernel_plan::padding_taps_left, _right): its first or its last, or none.
-struct skipped_taps {
-  int first = 0, last = 0;
-};
-
 // The input a windowed tile reads for input channels [first_channel,
 // first_channel + channels), in the plan's layout: per channel, `stride` phase
 // rows (phase r: positions first + r + m * stride), or K tap segments (tap k:
@@ -359,7 +353,7 @@ struct skipped_taps {
 // further; and no segments of the taps its variant leaves out.
 void build_window(const kernel_plan& p, const float* src_rows, std::int64_t l_in, std::int64_t first,
                   std::int64_t first_channel, std::int64_t channels, std::int64_t phase_length, std::int64_t filled,
-                  skipped_taps skipped, float* window) {
+                  kernel_plan::skipped_taps skipped, float* window) {
   const conv1d_spec& s = p.spec;
   const std::int64_t rows = p.compact_windows ? s.kernel_size : s.stride;
   const std::int64_t length = p.compact_windows ? p.tile_width() : phase_length;
@@ -1085,18 +1079,6 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
             k, kernel_plan::piece_counts(side == row_edge::left ? p.padding_taps_left : p.padding_taps_right),
             [&](int skipped) { return p.skipping_variant_index(side, rows, skipped); });
   }
-  // The taps a whole windowed tile leaves out, at one end: the most a variant
-  // can of those that read only padding.
-  auto padding_taps = [&](std::int64_t tile) -> skipped_taps {
-    if (p.padding_taps_left + p.padding_taps_right == 0) return {};
-    const std::int64_t first = p.window_first(tile);
-    const std::int64_t before = -(first + (tile_width - 1) * s.stride);      // tap k reads only padding: k * dilation < before
-    const std::int64_t past = first + (s.kernel_size - 1) * s.dilation - in.l;  // tap K - b: (b - 1) * dilation <= past
-    const int left = before > 0 ? int(std::min<std::int64_t>((before - 1) / s.dilation + 1, p.padding_taps_left)) : 0;
-    const int right = past >= 0 ? int(std::min<std::int64_t>(past / s.dilation + 1, p.padding_taps_right)) : 0;
-    if (right > left) return {0, kernel_plan::piece_for(p.padding_taps_right, right)};
-    return {left > 0 ? kernel_plan::piece_for(p.padding_taps_left, left) : 0, 0};
-  };
 
   const copy_function copy_row = copy_for(p.target);
   const std::int64_t channel_blocks = cin_g == 0 ? 1 : cin_g / p.ic_block;  // no input channels: the bias
@@ -1129,7 +1111,7 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
     std::vector<conv1d_args> args(std::size_t(p.tile_group));
     std::vector<char> windowed(std::size_t(p.tile_group));
     std::vector<row_edge> edges(std::size_t(p.tile_group));
-    std::vector<skipped_taps> skips(std::size_t(p.tile_group));
+    std::vector<kernel_plan::skipped_taps> skips(std::size_t(p.tile_group));
     // Each thread takes a contiguous share of the items, as a static schedule
     // would, and runs them tile_group at a time.
     const int team = omp_get_num_threads(), thread = omp_get_thread_num();
@@ -1156,7 +1138,7 @@ void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, 
                    : tile == last_tile && right_edge ? row_edge::right
                                                        : row_edge::none;
         windowed[j] = windowed[j] && edges[j] == row_edge::none;
-        skips[j] = windowed[j] && tile != last_tile ? padding_taps(tile) : skipped_taps{};
+        skips[j] = windowed[j] && tile != last_tile ? p.padding_taps_of(tile, in.l) : kernel_plan::skipped_taps{};
         args[j].src_wrap = edges[j] == row_edge::left ? in.l : -in.l;  // circular padding's wrap
         const std::int64_t phase_length = tile == last_tile ? last_phase_length : window_phase_length;
         args[j].src_stride = !windowed[j] ? in.l : p.compact_windows ? window_row_floats : phase_length * s.stride;

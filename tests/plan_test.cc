@@ -614,7 +614,8 @@ TEST(plan_test, edge_lanes_apply_the_padding_mode) {
 // Whole tiles with tap-segment windows and zero padding leave out the taps
 // that read only padding: up to as many as tile 0's first taps (left), and
 // as the last whole tile's last taps for any input length (right), fewer
-// than K; each such variant computes the other taps, no others.
+// than K; each such variant computes the other taps, no others; and each
+// whole tile leaves out only taps that read padding.
 TEST(plan_test, padding_taps_left_out_read_only_padding) {
   using kind = kernel_plan::step_op::kind;
   for (const char* text : {"Conv1d(128, 128, 3, padding=512, dilation=512)", "Conv1d(8, 12, 9, padding=640, dilation=100)",
@@ -636,6 +637,24 @@ TEST(plan_test, padding_taps_left_out_read_only_padding) {
         int skipped = 0;
         while (skipped + 1 < k_size && first + (k_size - 1 - skipped) * s.dilation >= l_in) ++skipped;
         right = std::max(right, skipped);
+        // Every whole tile's skipped taps read only padding, and a tile with
+        // padding taps at an end that has variants skips some.
+        for (std::int64_t tile = 0; tile < l_out / w; ++tile) {
+          const std::int64_t start = p.window_first(tile), last_read = start + (w - 1) * s.stride;
+          const kernel_plan::skipped_taps skips = p.padding_taps_of(tile, l_in);
+          ASSERT_TRUE(skips.first == 0 || skips.last == 0);
+          for (int k = 0; k < skips.first; ++k) {
+            ASSERT_LT(last_read + k * s.dilation, 0) << "tile " << tile << " of L " << l_in;
+          }
+          for (int b = 1; b <= skips.last; ++b) {
+            ASSERT_GE(start + (k_size - b) * s.dilation, l_in) << "tile " << tile << " of L " << l_in;
+          }
+          const bool left_padding_tap = last_read < 0 && p.padding_taps_left > 0;
+          const bool right_padding_tap = start + (k_size - 1) * s.dilation >= l_in && p.padding_taps_right > 0;
+          if (left_padding_tap || right_padding_tap) {
+            ASSERT_GT(skips.first + skips.last, 0) << "tile " << tile;
+          }
+        }
       }
       EXPECT_EQ(p.padding_taps_left, left);
       EXPECT_EQ(p.padding_taps_right, right);

@@ -21,12 +21,15 @@
 namespace convjit {
 namespace {
 
-// Below this many FLOPs a thread, another thread costs more than it saves.
-// Measured on 2 threads against builds that kept these on one (conv1d_bench
-// BM_xbyak/.../threads:2, three runs each): seed.pad1 (0.38 MFLOP) 0.012-0.015 -> 0.007-0.011 ms,
-// seed.pointwise (0.64) 0.016-0.020 -> 0.009-0.012, seed.k3 (1.7) 0.042-0.058
-// -> 0.024-0.027.
-constexpr double kFlopsPerThread = 1.5e5;
+// Below this many FLOPs a thread, another thread costs more than it saves:
+// the kernels now take a few microseconds for what a second thread's start
+// and join cost. conv1d_bench BM_xbyak/seed.*/threads:2 on the Zen 5, three
+// rounds alternating with 1.5e5: seed.pad1 (0.38 MFLOP) 0.011-0.014 ->
+// 0.006-0.009 ms and seed.pointwise (0.64) 0.009-0.011 -> 0.004, now on one
+// thread as at threads:1; seed.k3 (1.7) and seed.stride2 (5.0) keep two and
+// within noise. (At 1.5e5, measured when these kernels were 2 to 4 times
+// slower, two threads had gained on seed.pad1 and seed.pointwise.)
+constexpr double kFlopsPerThread = 5e5;
 // FMAs a position-tile call does at least to prefetch the next call's output
 // (rows x lines prefetches, a few percent of such a call's instructions).
 constexpr std::int64_t kPrefetchCallFmas = 1024;

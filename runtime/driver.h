@@ -10,8 +10,8 @@ namespace convjit {
  * Work items are (batch, group, output tile); each builds its input window
  * when it needs one (edges, strides, the partial last tile), then runs every
  * output-channel block of its group over it, so the window is read from cache.
- * threads <= 0 means all hardware threads; problems under about a million
- * FLOPs stay on one thread. */
+ * threads <= 0 means all hardware threads; each thread gets at least half a
+ * million FLOPs, so smaller problems stay on one thread. */
 void run_conv1d(const kernel& k, const float* packed_weight, const float* bias, const ncl_shape& in, const float* src,
                 float* dst, int threads);
 

@@ -37,9 +37,8 @@ std::span<const std::uint8_t> emit_into_scratch(const kernel_plan& plan, std::ve
       return {scratch.bytes.get(), code.getSize()};
     } catch (const Xbyak::Error& e) {
       if (int(e) != Xbyak::ERR_CODE_IS_TOO_BIG || scratch.size >= (std::size_t{1} << 28)) throw;
-      scratch.bytes.reset();
+      scratch.bytes.reset(new std::uint8_t[2 * scratch.size]);  // if it throws, the scratch stays as it was
       scratch.size *= 2;
-      scratch.bytes.reset(new std::uint8_t[scratch.size]);
     }
   }
 }

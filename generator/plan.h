@@ -185,7 +185,7 @@ struct kernel_plan {
   /** Taps a whole tile with a tap-segment window leaves out where they read
    * only zero padding: its first taps near the row's left end, its last near
    * the right end, up to this many at each (fewer than K), as counts of
-   * piece_counts() (1, 2, 4.. and the most), the driver taking the largest
+   * piece_counts() (1, 2, 4.. and the most), padding_taps_of() taking the largest
    * that fits a tile; those taps' inputs are all zeros, so the tile computes
    * the same sums with fewer FMAs and the driver fills no window segments for
    * them (tcn.d512: a quarter of its outputs have a tap in the padding).

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <cstring>
 #include <type_traits>
 
 #include "generator/kernel_abi.h"
@@ -43,8 +44,109 @@ Vmm vmm(int index) {
 
 }  // namespace
 
+// An EVEX opcode: its map (0F, 0F38, 0F3A: 1 to 3), implied prefix (none,
+// 66: 0, 1), byte, and the unit of a compressed 8-bit displacement (a whole
+// zmm, or the float a broadcast or vbroadcastss reads). W0 throughout.
+struct evex_assembler::evex_opcode {
+  std::uint8_t map, prefix, code;
+  int disp8_unit = 64;
+  bool broadcasts = false;  // takes {1to16}
+};
+
+namespace {
+constexpr int kFloat = int(sizeof(float));
+// A register operand of ours: a zmm, unmasked, not zeroing, no rounding.
+bool plain_zmm(const Operand& op) {
+  return op.isZMM() && op.getOpmaskIdx() == 0 && !op.hasZero() && op.getRounding() == 0;
+}
+}  // namespace
+
+bool evex_assembler::encode(const evex_opcode& op, const Operand& reg, const Operand* vvvv, const Operand& rm, int imm8) {
+  if (!plain_zmm(reg) || (vvvv && !plain_zmm(*vvvv)) || size_ + 16 > maxSize_) return false;
+  const int r = reg.getIdx(), v = vvvv ? vvvv->getIdx() : 0;
+  int x = 0, b = 0;  // rm's register bits 4 and 3 (memory: the index's bit 3 and the base's)
+  bool broadcast = false;
+  std::uint8_t modrm_sib_disp[8];  // at most 6 used: copied whole, a fixed-size copy
+  int length = 0;
+  if (rm.isMEM()) {
+    const Address& address = rm.getAddress();
+    const RegExp& e = address.getRegExp();
+    const Reg& base = e.getBase();
+    const Reg& index = e.getIndex();
+    const auto disp = static_cast<std::int64_t>(e.getDisp());
+    broadcast = address.isBroadcast();
+    if (address.getMode() != Address::M_ModRM || address.getOpmaskIdx() != 0 || e.isVsib() || base.getBit() != 64 ||
+        (index.getBit() != 0 && index.getBit() != 64) || (broadcast && !op.broadcasts) || disp != std::int32_t(disp))
+      return false;
+    const int unit = broadcast ? kFloat : op.disp8_unit;
+    const int base_low = base.getIdx() & 7;
+    int mod = 2;  // disp32
+    if (disp == 0 && base_low != 5) mod = 0;  // [rbp] and [r13] need a displacement
+    else if (disp % unit == 0 && disp / unit >= -128 && disp / unit <= 127) mod = 1;
+    const bool sib = index.getBit() != 0 || base_low == 4;
+    modrm_sib_disp[length++] = std::uint8_t(mod << 6 | (r & 7) << 3 | (sib ? 4 : base_low));
+    if (sib) {
+      const int scale = e.getScale(), scale_bits = scale == 8 ? 3 : scale == 4 ? 2 : scale == 2 ? 1 : 0;
+      modrm_sib_disp[length++] = std::uint8_t(scale_bits << 6 | (index.getBit() ? index.getIdx() & 7 : 4) << 3 | base_low);
+    }
+    if (mod == 1) modrm_sib_disp[length++] = std::uint8_t(disp / unit);
+    for (int i = 0; mod == 2 && i < 4; ++i) modrm_sib_disp[length++] = std::uint8_t(std::uint32_t(disp) >> (8 * i));
+    x = index.getBit() ? index.getIdx() >> 3 & 1 : 0;
+    b = base.getIdx() >> 3 & 1;
+  } else if (plain_zmm(rm)) {
+    modrm_sib_disp[length++] = std::uint8_t(0xC0 | (r & 7) << 3 | (rm.getIdx() & 7));
+    x = rm.getIdx() >> 4 & 1;
+    b = rm.getIdx() >> 3 & 1;
+  } else {
+    return false;
+  }
+  std::uint8_t* out = top_ + size_;
+  *out++ = 0x62;
+  *out++ = std::uint8_t((~r >> 3 & 1) << 7 | (x ^ 1) << 6 | (b ^ 1) << 5 | (~r >> 4 & 1) << 4 | op.map);
+  *out++ = std::uint8_t((~v & 15) << 3 | 4 | op.prefix);
+  *out++ = std::uint8_t(2 << 5 | int(broadcast) << 4 | (~v >> 4 & 1) << 3);  // 512 bits, no mask
+  *out++ = op.code;
+  std::memcpy(out, modrm_sib_disp, sizeof modrm_sib_disp);
+  out += length;
+  if (imm8 >= 0) *out++ = std::uint8_t(imm8);
+  size_ = std::size_t(out - top_);
+  return true;
+}
+
+namespace {
+constexpr std::uint8_t kMap0F = 1, kMap0F38 = 2, kMap0F3A = 3, kPrefix66 = 1;
+}  // namespace
+
+void evex_assembler::vfmadd231ps(const Xmm& x1, const Xmm& x2, const Operand& op) {
+  if (!encode({kMap0F38, kPrefix66, 0xB8, 64, true}, x1, &x2, op)) CodeGenerator::vfmadd231ps(x1, x2, op);
+}
+void evex_assembler::vaddps(const Xmm& x, const Operand& op1, const Operand& op2) {
+  if (op2.isNone() || !encode({kMap0F, 0, 0x58, 64, true}, x, &op1, op2)) CodeGenerator::vaddps(x, op1, op2);
+}
+void evex_assembler::vxorps(const Xmm& x, const Operand& op1, const Operand& op2) {
+  if (op2.isNone() || !encode({kMap0F, 0, 0x57, 64, true}, x, &op1, op2)) CodeGenerator::vxorps(x, op1, op2);
+}
+void evex_assembler::valignd(const Xmm& x1, const Xmm& x2, const Operand& op, std::uint8_t imm) {
+  if (!encode({kMap0F3A, kPrefix66, 0x03}, x1, &x2, op, imm)) CodeGenerator::valignd(x1, x2, op, imm);
+}
+void evex_assembler::vmovups(const Xmm& x, const Operand& op) {
+  if (!encode({kMap0F, 0, 0x10}, x, nullptr, op)) CodeGenerator::vmovups(x, op);
+}
+void evex_assembler::vmovups(const Address& addr, const Xmm& x) {
+  if (!encode({kMap0F, 0, 0x11}, x, nullptr, addr)) CodeGenerator::vmovups(addr, x);
+}
+void evex_assembler::vmovaps(const Xmm& x, const Operand& op) {
+  if (!encode({kMap0F, 0, 0x28}, x, nullptr, op)) CodeGenerator::vmovaps(x, op);
+}
+void evex_assembler::vmovaps(const Address& addr, const Xmm& x) {
+  if (!encode({kMap0F, 0, 0x29}, x, nullptr, addr)) CodeGenerator::vmovaps(addr, x);
+}
+void evex_assembler::vbroadcastss(const Xmm& x, const Operand& op) {
+  if (!op.isMEM() || !encode({kMap0F38, kPrefix66, 0x18, kFloat}, x, nullptr, op)) CodeGenerator::vbroadcastss(x, op);
+}
+
 xbyak_kernel::xbyak_kernel(const kernel_plan& plan, std::uint8_t* buffer, std::size_t capacity)
-    : CodeGenerator(capacity, buffer) {
+    : evex_assembler(capacity, buffer) {
   for (const auto& v : plan.variants()) {
     align(16);
     entries_.push_back(getSize());

@@ -12,7 +12,6 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
-#include <cstring>
 #include <type_traits>
 
 #include "generator/kernel_abi.h"
@@ -66,8 +65,8 @@ bool evex_assembler::encode(const evex_opcode& op, const Operand& reg, const Ope
   const int r = reg.getIdx(), v = vvvv ? vvvv->getIdx() : 0;
   int x = 0, b = 0;  // rm's register bits 4 and 3 (memory: the index's bit 3 and the base's)
   bool broadcast = false;
-  std::uint8_t modrm_sib_disp[8];  // at most 6 used: copied whole, a fixed-size copy
-  int length = 0;
+  std::uint8_t* const prefix = top_ + size_;  // 0x62, three payload bytes and the opcode, written last
+  std::uint8_t* out = prefix + 5;
   if (rm.isMEM()) {
     const Address& address = rm.getAddress();
     const RegExp& e = address.getRegExp();
@@ -84,31 +83,28 @@ bool evex_assembler::encode(const evex_opcode& op, const Operand& reg, const Ope
     if (disp == 0 && base_low != 5) mod = 0;  // [rbp] and [r13] need a displacement
     else if (disp % unit == 0 && disp / unit >= -128 && disp / unit <= 127) mod = 1;
     const bool sib = index.getBit() != 0 || base_low == 4;
-    modrm_sib_disp[length++] = std::uint8_t(mod << 6 | (r & 7) << 3 | (sib ? 4 : base_low));
+    *out++ = std::uint8_t(mod << 6 | (r & 7) << 3 | (sib ? 4 : base_low));
     if (sib) {
       const int scale = e.getScale(), scale_bits = scale == 8 ? 3 : scale == 4 ? 2 : scale == 2 ? 1 : 0;
-      modrm_sib_disp[length++] = std::uint8_t(scale_bits << 6 | (index.getBit() ? index.getIdx() & 7 : 4) << 3 | base_low);
+      *out++ = std::uint8_t(scale_bits << 6 | (index.getBit() ? index.getIdx() & 7 : 4) << 3 | base_low);
     }
-    if (mod == 1) modrm_sib_disp[length++] = std::uint8_t(disp / unit);
-    for (int i = 0; mod == 2 && i < 4; ++i) modrm_sib_disp[length++] = std::uint8_t(std::uint32_t(disp) >> (8 * i));
+    if (mod == 1) *out++ = std::uint8_t(disp / unit);
+    for (int i = 0; mod == 2 && i < 4; ++i) *out++ = std::uint8_t(std::uint32_t(disp) >> (8 * i));
     x = index.getBit() ? index.getIdx() >> 3 & 1 : 0;
     b = base.getIdx() >> 3 & 1;
   } else if (plain_zmm(rm)) {
-    modrm_sib_disp[length++] = std::uint8_t(0xC0 | (r & 7) << 3 | (rm.getIdx() & 7));
+    *out++ = std::uint8_t(0xC0 | (r & 7) << 3 | (rm.getIdx() & 7));
     x = rm.getIdx() >> 4 & 1;
     b = rm.getIdx() >> 3 & 1;
   } else {
     return false;
   }
-  std::uint8_t* out = top_ + size_;
-  *out++ = 0x62;
-  *out++ = std::uint8_t((~r >> 3 & 1) << 7 | (x ^ 1) << 6 | (b ^ 1) << 5 | (~r >> 4 & 1) << 4 | op.map);
-  *out++ = std::uint8_t((~v & 15) << 3 | 4 | op.prefix);
-  *out++ = std::uint8_t(2 << 5 | int(broadcast) << 4 | (~v >> 4 & 1) << 3);  // 512 bits, no mask
-  *out++ = op.code;
-  std::memcpy(out, modrm_sib_disp, sizeof modrm_sib_disp);
-  out += length;
   if (imm8 >= 0) *out++ = std::uint8_t(imm8);
+  prefix[0] = 0x62;
+  prefix[1] = std::uint8_t((~r >> 3 & 1) << 7 | (x ^ 1) << 6 | (b ^ 1) << 5 | (~r >> 4 & 1) << 4 | op.map);
+  prefix[2] = std::uint8_t((~v & 15) << 3 | 4 | op.prefix);
+  prefix[3] = std::uint8_t(2 << 5 | int(broadcast) << 4 | (~v >> 4 & 1) << 3);  // 512 bits, no mask
+  prefix[4] = op.code;
   size_ = std::size_t(out - top_);
   return true;
 }
